@@ -1,0 +1,82 @@
+# healthd — build, test, install. See README.md.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+BUILD   ?= build
+BIN     ?= $(BUILD)/bin/healthd
+
+CC      ?= cc
+PKGS     = libevent jansson libcurl ldns
+OPT     ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter
+CFLAGS  += -std=c17 -D_GNU_SOURCE $(OPT) $(WARN) $(SANFLAGS)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+LDLIBS  += $(PKG_LIBS)
+
+SRCS     = $(wildcard healthd/*.c) $(wildcard probes/*.c)
+LIB_SRCS = $(filter-out healthd/main.c,$(SRCS))
+LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRCS = $(wildcard tests/helpers/*.c)
+HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test unit asan install uninstall clean format deps check-build
+all: $(BIN)
+
+$(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(wildcard healthd/*.h probes/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/tests/%: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
+check-build: $(BIN) $(UNIT_BINS) $(HELPER_BINS)
+
+# Installs missing Debian packages (as root; otherwise prints the apt-get line), builds,
+# runs every test. TESTS=unit|golden|integration narrows it.
+test: deps
+	$(MAKE) check-build
+	HEALTHD=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) bash tests/run.sh $(TESTS)
+
+unit: check-build
+	HEALTHD=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) bash tests/run.sh unit
+
+deps:
+	@bash tests/deps.sh
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	$(MAKE) BUILD=build-asan OPT="-O1 -g" \
+		SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		check-build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		HEALTHD=$(CURDIR)/build-asan/bin/healthd BUILD=$(CURDIR)/build-asan bash tests/run.sh $(TESTS)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/healthd
+	install -m 0644 man/healthd.8 $(DESTDIR)$(MANDIR)/man8/healthd.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/healthd $(DESTDIR)$(MANDIR)/man8/healthd.8
+
+format:
+	clang-format -i $(SRCS) $(wildcard healthd/*.h probes/*.h tests/unit/*.[ch] tests/helpers/*.c)
+
+clean:
+	rm -rf build build-asan
