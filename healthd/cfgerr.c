@@ -1,0 +1,109 @@
+/* Config errors: "FILE:LINE:COL: PATH: MESSAGE", the path kept as a base that readers
+ * push and pop while they descend, the position looked up in the cfgpos index. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfgerr.h"
+
+void config_error_init(struct config_error *e, const char *file, const struct cfgpos *pos)
+{
+	memset(e, 0, sizeof(*e));
+	e->file = file != NULL ? file : "<string>";
+	e->pos = pos;
+}
+
+void config_error_free(struct config_error *e)
+{
+	for (size_t i = 0; i < e->nmsgs; i++)
+		free(e->msgs[i]);
+	free(e->msgs);
+	e->msgs = NULL;
+	e->nmsgs = 0;
+}
+
+void cfgerr_path(const struct config_error *e, const char *key, char *buf, size_t len)
+{
+	if (key == NULL || *key == '\0')
+		snprintf(buf, len, "%s", e->base);
+	else if (e->base[0] == '\0' || key[0] == '[')
+		snprintf(buf, len, "%s%s", e->base, key);
+	else
+		snprintf(buf, len, "%s.%s", e->base, key);
+}
+
+/* Where path is in the text, or where its nearest ancestor is: a missing key is best
+ * shown at the object that lacks it. */
+static int cfgerr_locate(const struct cfgpos *pos, const char *path, int *line, int *col)
+{
+	char p[CFG_PATH_MAX];
+	snprintf(p, sizeof(p), "%s", path);
+	for (;;) {
+		if (cfgpos_lookup(pos, p, line, col) == 0)
+			return 0;
+		if (p[0] == '\0')
+			return -1;
+		char *cut = p;
+		for (char *c = p; *c != '\0'; c++)
+			if (*c == '.' || *c == '[')
+				cut = c;
+		*cut = '\0';
+	}
+}
+
+void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
+{
+	char path[CFG_PATH_MAX], msg[1024], *out = NULL;
+	int line, col;
+	va_list ap;
+
+	cfgerr_path(e, key, path, sizeof(path));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	const char *shown = path[0] != '\0' ? path : "(top)";
+	int n;
+	if (e->pos != NULL && cfgerr_locate(e->pos, path, &line, &col) == 0)
+		n = asprintf(&out, "%s:%d:%d: %s: %s", e->file, line, col, shown, msg);
+	else
+		n = asprintf(&out, "%s: %s: %s", e->file, shown, msg);
+	if (n < 0)
+		return;
+
+	/* A setting inherited by many checks would repeat its one error for each of them. */
+	for (size_t i = 0; i < e->nmsgs; i++) {
+		if (strcmp(e->msgs[i], out) == 0) {
+			free(out);
+			return;
+		}
+	}
+	char **v = realloc(e->msgs, (e->nmsgs + 1) * sizeof(*v));
+	if (v == NULL) {
+		free(out);
+		return;
+	}
+	e->msgs = v;
+	e->msgs[e->nmsgs++] = out;
+}
+
+void cfgerr_push(struct config_error *e, const char *key, char *saved)
+{
+	char path[CFG_PATH_MAX];
+	memcpy(saved, e->base, CFG_PATH_MAX);
+	cfgerr_path(e, key, path, sizeof(path));
+	memcpy(e->base, path, CFG_PATH_MAX);
+}
+
+void cfgerr_push_index(struct config_error *e, size_t index, char *saved)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "[%zu]", index);
+	cfgerr_push(e, key, saved);
+}
+
+void cfgerr_pop(struct config_error *e, const char *saved)
+{
+	memcpy(e->base, saved, CFG_PATH_MAX);
+}

@@ -1,0 +1,104 @@
+/* The configuration: JSON (jansson) -> validated structs. A config with any error is
+ * refused whole; config_load returns NULL and every error is in err. */
+#ifndef HEALTHD_CONFIG_H
+#define HEALTHD_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../probes/net.h"
+#include "../probes/probe.h"
+#include "cfgerr.h"
+#include "prefix.h"
+
+/* Defaults when no level sets them. */
+#define CONFIG_DEFAULT_INTERVAL_MS      2000
+#define CONFIG_DEFAULT_FAST_INTERVAL_MS 500
+#define CONFIG_DEFAULT_TIMEOUT_MS       1000
+#define CONFIG_DEFAULT_RISE             3
+#define CONFIG_DEFAULT_FALL             3
+
+struct timing {
+	uint32_t interval_ms, fast_interval_ms, timeout_ms;
+	int rise, fall;
+};
+
+struct route_attrs {
+	char *next_hop;             /* "self" or an address; never NULL once loaded */
+	long long med;              /* -1: not sent */
+	long long local_preference; /* -1: not sent */
+	char **communities;         /* NULL-terminated; NULL when none */
+	char **large_communities;
+	char **extended_communities;
+	uint32_t *as_path;
+	size_t nas_path;
+	char *path_information; /* NULL: not sent */
+};
+
+/* What a service in a state does with its prefixes. */
+struct state_action {
+	bool withdraw;
+	struct route_attrs attrs; /* announce's attributes with this state's replacements */
+};
+
+struct check_cfg {
+	char *path; /* "services[0].checks[1]", for logs */
+	struct timing timing;
+	struct probe *probe;
+};
+
+struct service_cfg {
+	char *name;
+	struct prefix *prefixes;
+	size_t nprefixes;
+	struct route_attrs announce;
+	struct state_action on_down;     /* default: withdraw */
+	struct state_action on_disabled; /* default: withdraw */
+	char *disable_file;              /* NULL: none */
+	char **neighbors;                /* NULL-terminated ExaBGP neighbor selectors, or NULL */
+	int require;                     /* checks that must pass; default all */
+	struct timing timing;            /* the service level's resolved timing */
+	struct source_addr source;       /* the service level's resolved source */
+	struct check_cfg *checks;
+	size_t nchecks;
+};
+
+enum speaker_type {
+	SPEAKER_EXABGP,
+};
+
+struct speaker_cfg {
+	enum speaker_type type;
+	char **neighbors;        /* default selectors for services that name none */
+	uint32_t reannounce_ms;  /* 0: never re-announce */
+	uint32_t ack_timeout_ms; /* how long an unanswered command is remembered */
+	bool withdraw_on_start;  /* withdraw every prefix at start (routes a previous run left) */
+};
+
+struct log_cfg {
+	bool syslog;
+	int facility; /* LOG_DAEMON by default */
+	int level;    /* LOG_INFO by default */
+};
+
+struct config {
+	char *file;
+	struct source_addr source;
+	bool source_check; /* refuse a source not configured locally (DNS issue) */
+	struct speaker_cfg speaker;
+	struct log_cfg log;
+	struct timing defaults;
+	struct service_cfg *services;
+	size_t nservices;
+};
+
+struct config *config_load_file(const char *file, struct config_error *err);
+struct config *config_load_string(const char *text, const char *name, struct config_error *err);
+/* The normalized config: every default filled in, durations in canonical form. */
+json_t *config_to_json(const struct config *cfg);
+void config_free(struct config *cfg);
+void route_attrs_free(struct route_attrs *a);
+
+#endif

@@ -1,0 +1,86 @@
+/* Shared between the config loader's files (config*.c); nothing outside them uses this. */
+#ifndef HEALTHD_CONFIG_PRIV_H
+#define HEALTHD_CONFIG_PRIV_H
+
+#include <jansson.h>
+#include <netinet/in.h>
+
+#include "cfgerr.h"
+#include "config.h"
+
+/* A source address as written at one level, kept until every prefix is known so that a
+ * source inside any announced prefix can be refused. */
+struct config_source_use {
+	char path[CFG_PATH_MAX]; /* "services[0].checks[1].source.ipv4" */
+	int family;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+struct config_loader {
+	struct config *cfg;
+	struct config_error *e;
+	struct config_source_use *srcs;
+	size_t nsrcs;
+};
+
+/* The inherited settings: defaults, then a service, then a check; the nearest wins. */
+enum {
+	CL_INTERVAL,
+	CL_FAST_INTERVAL,
+	CL_TIMEOUT,
+	CL_RISE,
+	CL_FALL,
+	CL_NFIELDS,
+};
+
+struct config_level {
+	struct timing t;
+	/* The path of the object that set each field, NULL when built in, and how deep it
+	 * is (0 built in, 1 defaults, 2 service, 3 check): errors go to the nearest. */
+	const char *from[CL_NFIELDS];
+	int depth[CL_NFIELDS];
+	struct source_addr src;
+};
+
+/* config_level.c */
+void config_level_init(struct config_level *l);
+/* Read the timing keys and source of obj, at e->base == path (which must outlive l),
+ * over the inherited values in l. */
+void config_level_read(struct config_loader *ld, const json_t *obj, const char *path, int depth,
+                       struct config_level *l);
+/* Only the "source" member of obj, at e->base. */
+void config_level_source(struct config_loader *ld, const json_t *obj, struct source_addr *src);
+/* The checks between fields, on a check's resolved values. */
+void config_level_validate(struct config_loader *ld, const struct config_level *l);
+/* Refuse every source inside an announced prefix; call once all services are read. */
+void config_level_check_sources(struct config_loader *ld);
+
+/* config_service.c */
+void config_service_parse(struct config_loader *ld, const json_t *obj, size_t index,
+                          const struct config_level *defaults, struct service_cfg *svc);
+void config_service_free(struct service_cfg *svc);
+
+/* config_attrs.c */
+void route_attrs_init(struct route_attrs *a);
+int route_attrs_copy(struct route_attrs *dst, const struct route_attrs *src);
+/* Replace the attributes obj gives (obj at e->base); keys it does not give stay. */
+int route_attrs_parse(struct config_error *e, const json_t *obj, struct route_attrs *a);
+/* on_down / on_disabled: "withdraw", or an object replacing some of announce's attributes. */
+int route_attrs_action(struct config_error *e, const json_t *svc, const char *key,
+                       const struct route_attrs *announce, struct state_action *out);
+json_t *route_attrs_to_json(const struct route_attrs *a);
+json_t *route_attrs_action_to_json(const struct state_action *act);
+
+/* config.c */
+/* An error at path + key, wherever e->base is now. */
+void config_err_at(struct config_error *e, const char *path, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* Neighbor selectors for the ExaBGP API: non-empty, no commas (they separate selectors). */
+int config_neighbors(struct config_error *e, const json_t *obj, const char *key, char ***out);
+const char *config_log_facility_name(int facility); /* "daemon", "local0", ... */
+const char *config_log_level_name(int level);       /* "error", "warning", ... */
+
+#endif

@@ -1,0 +1,247 @@
+/* One service of the config and its checks: names, prefixes, route attributes, and the
+ * probes built through the registry, each with its resolved timing and source. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfgjson.h"
+#include "config_priv.h"
+
+static const char *const service_keys[] = {
+        "name",        "prefixes",      "announce",  "on_down",
+        "on_disabled", "disable_file",  "neighbors", "require",
+        "interval",    "fast_interval", "timeout",   "rise",
+        "fall",        "source",        "checks",    NULL,
+};
+
+static void service_name(struct config_loader *ld, const json_t *obj, size_t index,
+                         struct service_cfg *svc)
+{
+	const char *name;
+	int rc = cfg_string(ld->e, obj, "name", false, &name);
+	if (rc == 0)
+		cfgerr_add(ld->e, "name", "required key is missing");
+	if (rc <= 0)
+		return;
+	for (size_t i = 0; i < index; i++) {
+		if (ld->cfg->services[i].name != NULL &&
+		    strcmp(ld->cfg->services[i].name, name) == 0) {
+			cfgerr_add(ld->e, "name",
+			           "duplicate service name \"%s\" (first at services[%zu])", name,
+			           i);
+			break;
+		}
+	}
+	svc->name = strdup(name);
+}
+
+/* Whether p is already announced by an earlier service or earlier in this one. */
+static bool service_prefix_seen(const struct config_loader *ld, size_t index, size_t j,
+                                const struct prefix *p, char *where, size_t len)
+{
+	for (size_t i = 0; i <= index; i++) {
+		const struct service_cfg *s = &ld->cfg->services[i];
+		size_t n = i < index ? s->nprefixes : j;
+		for (size_t k = 0; k < n; k++) {
+			if (s->prefixes[k].family != 0 && prefix_equal(&s->prefixes[k], p)) {
+				snprintf(where, len, "services[%zu].prefixes[%zu]", i, k);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void service_prefixes(struct config_loader *ld, const json_t *obj, size_t index,
+                             struct service_cfg *svc)
+{
+	const json_t *v = json_object_get(obj, "prefixes");
+	if (v == NULL) {
+		cfgerr_add(ld->e, "prefixes", "required key is missing");
+		return;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		cfgerr_add(ld->e, "prefixes", "expected non-empty array of prefixes");
+		return;
+	}
+	/* Every slot is kept (a bad one with family 0) so indexes in messages match the file. */
+	svc->prefixes = calloc(json_array_size(v), sizeof(*svc->prefixes));
+	if (svc->prefixes == NULL)
+		return;
+	for (size_t j = 0; j < json_array_size(v); j++) {
+		const json_t *s = json_array_get(v, j);
+		struct prefix *p = &svc->prefixes[svc->nprefixes++];
+		char key[64], err[128], where[64], text[PREFIX_STRLEN];
+		snprintf(key, sizeof(key), "prefixes[%zu]", j);
+		if (!json_is_string(s)) {
+			cfgerr_add(ld->e, key, "expected string");
+			continue;
+		}
+		if (prefix_parse(json_string_value(s), p, err, sizeof(err)) != 0) {
+			cfgerr_add(ld->e, key, "invalid prefix \"%s\": %s", json_string_value(s),
+			           err);
+			p->family = 0;
+			continue;
+		}
+		if (service_prefix_seen(ld, index, j, p, where, sizeof(where))) {
+			prefix_format(p, text, sizeof(text));
+			cfgerr_add(ld->e, key, "duplicate prefix %s (already at %s)", text, where);
+		}
+	}
+}
+
+static void service_route_attrs(struct config_loader *ld, const json_t *obj,
+                                struct service_cfg *svc)
+{
+	const json_t *v = json_object_get(obj, "announce");
+	char saved[CFG_PATH_MAX];
+
+	route_attrs_init(&svc->announce);
+	if (v != NULL && !json_is_object(v)) {
+		cfgerr_add(ld->e, "announce", "expected object of route attributes");
+	} else if (v != NULL) {
+		cfgerr_push(ld->e, "announce", saved);
+		route_attrs_parse(ld->e, v, &svc->announce);
+		cfgerr_pop(ld->e, saved);
+	}
+	if (svc->announce.next_hop == NULL)
+		svc->announce.next_hop = strdup("self");
+	route_attrs_action(ld->e, obj, "on_down", &svc->announce, &svc->on_down);
+	route_attrs_action(ld->e, obj, "on_disabled", &svc->announce, &svc->on_disabled);
+}
+
+static void service_check(struct config_loader *ld, const json_t *obj, struct service_cfg *svc,
+                          const struct config_level *inherited, struct check_cfg *chk)
+{
+	char path[CFG_PATH_MAX];
+	const char *type;
+	struct config_level lv = *inherited;
+
+	cfgerr_path(ld->e, NULL, path, sizeof(path));
+	chk->path = strdup(path);
+	if (!json_is_object(obj)) {
+		cfgerr_add(ld->e, NULL, "expected object");
+		return;
+	}
+
+	const struct probe_ops *ops = NULL;
+	int rc = cfg_string(ld->e, obj, "type", false, &type);
+	if (rc == 0)
+		cfgerr_add(ld->e, "type", "required key is missing (one of %s)", probe_types());
+	if (rc > 0 && (ops = probe_ops_find(type)) == NULL)
+		cfgerr_add(ld->e, "type", "unknown check type \"%s\" (valid types: %s)", type,
+		           probe_types());
+	/* Unknown keys are checked before the probe reads its own: a typo must be reported
+	 * as such, not as the required key it was meant to be. */
+	if (ops != NULL)
+		cfg_check_keys(ld->e, obj, probe_common_keys, ops->keys);
+
+	config_level_read(ld, obj, path, 3, &lv);
+	config_level_validate(ld, &lv);
+	chk->timing = lv.t;
+	if (ops == NULL)
+		return;
+	chk->probe = probe_new(ops, obj, ld->e);
+	if (chk->probe == NULL)
+		return;
+	chk->probe->timeout_ms = lv.t.timeout_ms;
+	chk->probe->source = lv.src;
+	chk->probe->service = svc->name != NULL ? strdup(svc->name) : NULL;
+}
+
+static void service_checks(struct config_loader *ld, const json_t *obj, struct service_cfg *svc,
+                           const struct config_level *lv)
+{
+	const json_t *v = json_object_get(obj, "checks");
+	char saved[CFG_PATH_MAX];
+
+	if (v == NULL) {
+		cfgerr_add(ld->e, "checks", "required key is missing");
+		return;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		cfgerr_add(ld->e, "checks", "expected non-empty array of checks");
+		return;
+	}
+	svc->checks = calloc(json_array_size(v), sizeof(*svc->checks));
+	if (svc->checks == NULL)
+		return;
+	cfgerr_push(ld->e, "checks", saved);
+	for (size_t j = 0; j < json_array_size(v); j++) {
+		char in_checks[CFG_PATH_MAX];
+		cfgerr_push_index(ld->e, j, in_checks);
+		service_check(ld, json_array_get(v, j), svc, lv, &svc->checks[svc->nchecks++]);
+		cfgerr_pop(ld->e, in_checks);
+	}
+	cfgerr_pop(ld->e, saved);
+}
+
+void config_service_parse(struct config_loader *ld, const json_t *obj, size_t index,
+                          const struct config_level *defaults, struct service_cfg *svc)
+{
+	char path[CFG_PATH_MAX];
+	const char *file;
+
+	svc->require = 0;
+	route_attrs_init(&svc->announce);
+	svc->on_down.withdraw = svc->on_disabled.withdraw = true;
+	if (!json_is_object(obj)) {
+		cfgerr_add(ld->e, NULL, "expected object");
+		return;
+	}
+	cfg_check_keys(ld->e, obj, service_keys, NULL);
+	service_name(ld, obj, index, svc);
+	service_prefixes(ld, obj, index, svc);
+	service_route_attrs(ld, obj, svc);
+
+	if (cfg_string(ld->e, obj, "disable_file", false, &file) > 0) {
+		if (file[0] != '/')
+			cfgerr_add(ld->e, "disable_file",
+			           "expected an absolute path: healthd runs in the speaker's "
+			           "working directory");
+		else
+			svc->disable_file = strdup(file);
+	}
+	if (config_neighbors(ld->e, obj, "neighbors", &svc->neighbors) == 0 &&
+	    ld->cfg->speaker.neighbors != NULL) {
+		size_t n = 0;
+		while (ld->cfg->speaker.neighbors[n] != NULL)
+			n++;
+		svc->neighbors = calloc(n + 1, sizeof(*svc->neighbors));
+		for (size_t i = 0; svc->neighbors != NULL && i < n; i++)
+			svc->neighbors[i] = strdup(ld->cfg->speaker.neighbors[i]);
+	}
+
+	struct config_level lv = *defaults;
+	cfgerr_path(ld->e, NULL, path, sizeof(path));
+	config_level_read(ld, obj, path, 2, &lv);
+	svc->timing = lv.t;
+	svc->source = lv.src;
+	service_checks(ld, obj, svc, &lv);
+
+	/* Bounded by the checks as written, so a bad check does not also fail "require". */
+	const json_t *checks = json_object_get(obj, "checks");
+	long long max = json_is_array(checks) && json_array_size(checks) > 0
+	                        ? (long long)json_array_size(checks)
+	                        : 1;
+	long long require = max;
+	cfg_int(ld->e, obj, "require", 1, max, &require);
+	svc->require = (int)require;
+}
+
+void config_service_free(struct service_cfg *svc)
+{
+	free(svc->name);
+	free(svc->prefixes);
+	route_attrs_free(&svc->announce);
+	route_attrs_free(&svc->on_down.attrs);
+	route_attrs_free(&svc->on_disabled.attrs);
+	free(svc->disable_file);
+	cfg_strv_free(svc->neighbors);
+	for (size_t i = 0; i < svc->nchecks; i++) {
+		free(svc->checks[i].path);
+		probe_free(svc->checks[i].probe);
+	}
+	free(svc->checks);
+	memset(svc, 0, sizeof(*svc));
+}
