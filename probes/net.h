@@ -1,0 +1,38 @@
+/* Non-blocking sockets for probes: resolve a numeric target, bind the node's unique
+ * source address of the target's family, connect, all under one deadline per run. */
+#ifndef HEALTHD_NET_H
+#define HEALTHD_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+/* The unique (non-anycast) source address: one IPv4 and/or one IPv6. */
+struct source_addr {
+	bool has_v4, has_v6;
+	struct in_addr v4;
+	struct in6_addr v6;
+};
+
+/* Parse a numeric IPv4/IPv6 address and port into ss. Returns 0 or -1. */
+int net_addr_parse(const char *host, unsigned port, struct sockaddr_storage *ss, socklen_t *sslen);
+/* "127.0.0.1:53", "[::1]:53" */
+void net_addr_format(const struct sockaddr *sa, char *buf, size_t len);
+/* "127.0.0.1", "::1": the address alone (a local ephemeral port is noise in details). */
+void net_addr_format_host(const struct sockaddr *sa, char *buf, size_t len);
+/* Bind fd to src's address of the family of 'family' if one is set.
+ * Returns 0 (bound or nothing to bind) or -errno. */
+int net_bind_source(int fd, int family, const struct source_addr *src);
+/* Non-blocking socket of type (SOCK_STREAM/SOCK_DGRAM) for dst, source bound, connect()
+ * started. Returns fd, or -errno (the socket is closed on failure). *in_progress set when
+ * the connect completes later (wait for writability, then net_connect_result). */
+int net_connect(const struct sockaddr *dst, socklen_t dstlen, int type,
+                const struct source_addr *src, bool *in_progress);
+/* After writability: 0 if the connect succeeded, else the errno it failed with. */
+int net_connect_result(int fd);
+/* Milliseconds from now until deadline, 0 when passed. */
+unsigned net_ms_left(const struct timeval *deadline);
+
+#endif

@@ -1,0 +1,128 @@
+/* The probe interface every probe type implements, and the one funnel every run ends in.
+ *
+ * A run starts with probe_run() and ends in exactly one probe_done(): probe.c owns the
+ * deadline (a run still going at its deadline ends as a timeout) and calls ops->cancel to
+ * release the run's transient resources before reporting. A probe never sees rise/fall. */
+#ifndef HEALTHD_PROBE_H
+#define HEALTHD_PROBE_H
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "../healthd/cfgerr.h"
+#include "net.h"
+
+enum probe_status {
+	PROBE_OK,      /* healthy */
+	PROBE_WARNING, /* healthy, with a warning (exec exit 1) */
+	PROBE_FAIL,    /* unhealthy */
+	PROBE_ERROR,   /* healthd could not run the probe: counts as unhealthy */
+};
+
+/* Reason codes; their status, short code and text live in one table (probe.c). */
+enum probe_reason {
+	PR_OK,
+	PR_WARNING,
+	PR_TIMEOUT,
+	PR_REFUSED,
+	PR_UNREACHABLE,
+	PR_CONNECT,
+	PR_RESET,
+	PR_SEND,
+	PR_RECV,
+	PR_CLOSED,
+	PR_EXPECT,
+	PR_EXIT,
+	PR_SIGNAL,
+	PR_SPAWN,
+	PR_BAD_RCODE,
+	PR_BAD_FLAGS,
+	PR_BAD_ANSWER,
+	PR_BAD_IDENTITY,
+	PR_NO_ADDRESS,
+	PR_BAD_STATUS,
+	PR_BODY_MISMATCH,
+	PR_STALE_SERIAL,
+	PR_TRANSFER,
+	PR_TLS,
+	PR_INTERNAL,
+	PR_COUNT
+};
+
+struct probe_reason_info {
+	enum probe_status status;
+	const char *code; /* short, stable: "timeout", "refused", "bad-rcode" */
+	const char *text; /* human: "connection refused" */
+};
+
+struct probe_result {
+	enum probe_status status;
+	enum probe_reason reason;
+	uint32_t latency_us; /* from probe_run to probe_done */
+	char detail[256];    /* what the probe saw: "connected to 127.0.0.1:53" */
+};
+
+struct probe;
+typedef void (*probe_done_fn)(struct probe *, const struct probe_result *, void *arg);
+
+struct probe_ops {
+	const char *name;        /* "tcp", "exec", "dns", "http" */
+	const char *const *keys; /* config keys of this type, besides the common ones */
+	int (*configure)(struct probe *, const json_t *, struct config_error *);
+	void (*start)(struct probe *, struct event_base *, const struct timeval *deadline);
+	void (*cancel)(struct probe *);           /* release the run's resources; idempotent */
+	void (*free)(struct probe *);             /* free priv */
+	json_t *(*to_json)(const struct probe *); /* normalized type-specific keys */
+};
+
+struct probe {
+	const struct probe_ops *ops;
+	void *priv;                /* the type's own state */
+	char *label;               /* for logs: "tcp 127.0.0.1:53"; set by configure */
+	char *service;             /* owning service, for HEALTHD_SERVICE */
+	struct source_addr source; /* resolved: check, else service, else node-wide */
+	uint32_t timeout_ms;
+	bool warning_is_failure;
+
+	/* run state, owned by probe.c */
+	struct event_base *base;
+	struct event *deadline_ev;
+	struct timeval started;
+	bool running;
+	probe_done_fn on_done;
+	void *on_done_arg;
+	struct probe_result last;
+};
+
+/* Common check keys handled by config.c, not by the type. */
+extern const char *const probe_common_keys[];
+
+const struct probe_ops *probe_ops_find(const char *type);
+const char *probe_types(void); /* "tcp, exec" for error messages */
+
+/* Allocate a probe of ops and call its configure. NULL on error (recorded in err). */
+struct probe *probe_new(const struct probe_ops *ops, const json_t *obj, struct config_error *err);
+void probe_set_done(struct probe *p, probe_done_fn fn, void *arg);
+/* Start a run with deadline now + timeout_ms. A run already going is left alone. */
+void probe_run(struct probe *p, struct event_base *base);
+/* End the current run (ignored when none is running). The funnel for every outcome. */
+void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Stop a run without reporting it. */
+void probe_cancel(struct probe *p);
+/* Stop a run and free what ties the probe to its event_base (before the base is freed). */
+void probe_release(struct probe *p);
+void probe_free(struct probe *p);
+
+const struct probe_reason_info *probe_reason_info(enum probe_reason r);
+const char *probe_status_name(enum probe_status s); /* "ok", "warning", "fail", "error" */
+bool probe_result_healthy(const struct probe *p, const struct probe_result *r);
+
+/* The registry: one line per type in probe.c. */
+extern const struct probe_ops probe_tcp_ops;
+extern const struct probe_ops probe_exec_ops;
+
+#endif
