@@ -1,0 +1,187 @@
+/* The health state machine of one service; see service.h. No I/O, no clock: the engine
+ * feeds results and reads states, so every transition is testable with plain calls. */
+#include <stdlib.h>
+
+#include "service.h"
+
+static const char *const state_names[] = {
+        [HS_INIT] = "INIT",       [HS_RISING] = "RISING", [HS_UP] = "UP",
+        [HS_FALLING] = "FALLING", [HS_DOWN] = "DOWN",     [HS_DISABLED] = "DISABLED",
+};
+
+const char *health_state_name(enum health_state s)
+{
+	if ((unsigned)s >= sizeof(state_names) / sizeof(state_names[0]))
+		return "?";
+	return state_names[s];
+}
+
+void health_init(struct check_health *h, int rise, int fall)
+{
+	h->state = HS_INIT;
+	h->count = 0;
+	h->rise = rise < 1 ? 1 : rise;
+	h->fall = fall < 1 ? 1 : fall;
+}
+
+bool health_is_up(enum health_state s)
+{
+	return s == HS_UP || s == HS_FALLING;
+}
+
+bool health_is_fast(enum health_state s)
+{
+	return s == HS_RISING || s == HS_FALLING;
+}
+
+/* One success toward `rise`: RISING until it is reached. */
+static void health_rise(struct check_health *h, int count)
+{
+	h->count = count;
+	h->state = count >= h->rise ? HS_UP : HS_RISING;
+}
+
+/* One failure toward `fall`: FALLING until it is reached. */
+static void health_fall(struct check_health *h, int count)
+{
+	h->count = count;
+	h->state = count >= h->fall ? HS_DOWN : HS_FALLING;
+}
+
+bool health_feed(struct check_health *h, bool ok)
+{
+	enum health_state old = h->state;
+
+	switch (h->state) {
+	case HS_INIT:
+	case HS_DOWN:
+	case HS_DISABLED:
+		/* Starting down: a failure needs no counting, a success starts rising. */
+		if (ok)
+			health_rise(h, 1);
+		else
+			h->state = HS_DOWN, h->count = 0;
+		break;
+	case HS_RISING:
+		if (ok)
+			health_rise(h, h->count + 1);
+		else
+			h->state = HS_DOWN, h->count = 0;
+		break;
+	case HS_UP:
+		if (ok)
+			h->count = 0;
+		else
+			health_fall(h, 1);
+		break;
+	case HS_FALLING:
+		if (ok)
+			h->state = HS_UP, h->count = 0;
+		else
+			health_fall(h, h->count + 1);
+		break;
+	}
+	return h->state != old;
+}
+
+static enum health_state service_derive(const struct service *svc)
+{
+	if (svc->disabled)
+		return HS_DISABLED;
+
+	size_t up = 0, falling = 0, rising = 0, init = 0;
+	for (size_t i = 0; i < svc->nchecks; i++) {
+		switch (svc->checks[i].state) {
+		case HS_UP:
+			up++;
+			break;
+		case HS_FALLING:
+			up++, falling++;
+			break;
+		case HS_RISING:
+			rising++;
+			break;
+		case HS_INIT:
+			init++;
+			break;
+		default:
+			break;
+		}
+	}
+	size_t require = (size_t)svc->cfg->require;
+	if (require == 0 || require > svc->nchecks)
+		require = svc->nchecks;
+
+	if (up >= require)
+		return up - falling >= require ? HS_UP : HS_FALLING;
+	if (init == svc->nchecks && !svc->settled)
+		return HS_INIT;
+	if (up + rising + init >= require && (rising > 0 || init > 0))
+		return HS_RISING;
+	return HS_DOWN;
+}
+
+/* Recompute the derived state; true when it changed. */
+static bool service_update(struct service *svc)
+{
+	enum health_state old = svc->state;
+	svc->state = service_derive(svc);
+	if (svc->state == HS_UP || svc->state == HS_DOWN)
+		svc->settled = true;
+	return svc->state != old;
+}
+
+struct service *service_new(const struct service_cfg *cfg)
+{
+	struct service *svc = calloc(1, sizeof(*svc));
+	if (svc == NULL)
+		return NULL;
+	svc->cfg = cfg;
+	svc->nchecks = cfg->nchecks;
+	svc->checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*svc->checks));
+	if (svc->checks == NULL) {
+		free(svc);
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nchecks; i++)
+		health_init(&svc->checks[i], cfg->checks[i].timing.rise,
+		            cfg->checks[i].timing.fall);
+	svc->state = HS_INIT;
+	return svc;
+}
+
+void service_free(struct service *svc)
+{
+	if (svc == NULL)
+		return;
+	free(svc->checks);
+	free(svc);
+}
+
+bool service_feed(struct service *svc, size_t i, bool ok)
+{
+	if (i >= svc->nchecks)
+		return false;
+	health_feed(&svc->checks[i], ok);
+	return service_update(svc);
+}
+
+bool service_set_disabled(struct service *svc, bool disabled)
+{
+	svc->disabled = disabled;
+	return service_update(svc);
+}
+
+const struct route_attrs *service_route(const struct service *svc)
+{
+	const struct service_cfg *cfg = svc->cfg;
+
+	if (svc->state == HS_DISABLED)
+		return cfg->on_disabled.withdraw ? NULL : &cfg->on_disabled.attrs;
+	if (health_is_up(svc->state))
+		return &cfg->announce;
+	/* INIT, and RISING before the first verdict, announce nothing: start down. */
+	if (!svc->settled)
+		return NULL;
+	return cfg->on_down.withdraw ? NULL : &cfg->on_down.attrs;
+}

@@ -1,0 +1,55 @@
+/* The health state machine of one service: pure, no I/O.
+ *
+ * Every check has its own rise/fall machine; the service is up while at least `require`
+ * of its checks are up. The service starts in INIT and never announces before a check
+ * has risen; a disable file (or the control interface) forces DISABLED. */
+#ifndef HEALTHD_SERVICE_H
+#define HEALTHD_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+enum health_state {
+	HS_INIT,
+	HS_RISING,
+	HS_UP,
+	HS_FALLING,
+	HS_DOWN,
+	HS_DISABLED,
+};
+
+struct check_health {
+	enum health_state state;
+	int count; /* consecutive results toward rise (RISING) or fall (FALLING) */
+	int rise, fall;
+};
+
+struct service {
+	const struct service_cfg *cfg;
+	enum health_state state; /* derived from the checks and `disabled` */
+	bool disabled;
+	bool settled; /* has been UP or DOWN: from then on on_down applies when not up */
+	size_t nchecks;
+	struct check_health *checks;
+};
+
+void health_init(struct check_health *h, int rise, int fall);
+/* Feed one result; returns true when the check's state changed. */
+bool health_feed(struct check_health *h, bool ok);
+bool health_is_up(enum health_state s);   /* UP or FALLING */
+bool health_is_fast(enum health_state s); /* RISING or FALLING: use the fast interval */
+
+struct service *service_new(const struct service_cfg *cfg);
+void service_free(struct service *svc);
+/* Feed a result of check i; returns true when the service's state changed. */
+bool service_feed(struct service *svc, size_t i, bool ok);
+/* Returns true when the service's state changed. */
+bool service_set_disabled(struct service *svc, bool disabled);
+/* What the service's prefixes should be now: NULL = not announced (withdrawn), else the
+ * attributes to announce them with. */
+const struct route_attrs *service_route(const struct service *svc);
+const char *health_state_name(enum health_state s); /* "INIT", "RISING", ... */
+
+#endif
