@@ -1,0 +1,401 @@
+/* The ExaBGP backend: text-API commands on stdout, acknowledgements and notices on stdin.
+ *
+ * Both ends are non-blocking and driven by the loop: a stalled ExaBGP fills our output
+ * buffer, never our probes' time. Acks are matched to commands in order only to name the
+ * command an `error` answers; nothing ever waits for one. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "exabgp.h"
+#include "log.h"
+#include "speaker.h"
+
+#define EXABGP_OUT_ROOM (256 * 1024) /* queue no more than this; the rest waits in the table */
+#define EXABGP_LINE_MAX 4096
+#define EXABGP_ACKS_MAX 1024
+
+struct exabgp_ack {
+	char *cmd;
+	struct timeval sent;
+};
+
+struct exabgp {
+	int in_fd, out_fd;
+	int in_flags, out_flags; /* restored at close */
+	struct evbuffer *out, *in;
+	struct event *write_ev, *read_ev, *ack_timer;
+	struct exabgp_ack acks[EXABGP_ACKS_MAX]; /* ring of commands awaiting done/error */
+	size_t ack_head, ack_count;
+	bool ack_warned;
+};
+
+static int fmt_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static int fmt_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	if (*off >= len)
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len - *off)
+		return -1;
+	*off += (size_t)n;
+	return 0;
+}
+
+static int fmt_list(char *buf, size_t len, size_t *off, const char *name, char *const *items)
+{
+	if (items == NULL || items[0] == NULL)
+		return 0;
+	int rc = fmt_append(buf, len, off, " %s [", name);
+	for (size_t i = 0; items[i] != NULL && rc == 0; i++)
+		rc = fmt_append(buf, len, off, " %s", items[i]);
+	return rc == 0 ? fmt_append(buf, len, off, " ]") : rc;
+}
+
+int exabgp_format(char *buf, size_t len, char *const *neighbors, bool announce,
+                  const struct prefix *pfx, const struct route_attrs *a)
+{
+	char p[PREFIX_STRLEN];
+	size_t off = 0;
+	int rc = 0;
+
+	prefix_format(pfx, p, sizeof(p));
+	for (size_t i = 0; neighbors != NULL && neighbors[i] != NULL && rc == 0; i++)
+		rc = fmt_append(buf, len, &off, "%sneighbor %s", i ? ", " : "", neighbors[i]);
+	if (rc == 0 && off > 0)
+		rc = fmt_append(buf, len, &off, " ");
+	if (rc == 0)
+		rc = fmt_append(buf, len, &off, "%s route %s next-hop %s",
+		                announce ? "announce" : "withdraw", p,
+		                a->next_hop ? a->next_hop : "self");
+	if (announce) {
+		if (rc == 0 && a->med >= 0)
+			rc = fmt_append(buf, len, &off, " med %lld", a->med);
+		if (rc == 0 && a->local_preference >= 0)
+			rc = fmt_append(buf, len, &off, " local-preference %lld",
+			                a->local_preference);
+		if (rc == 0)
+			rc = fmt_list(buf, len, &off, "community", a->communities);
+		if (rc == 0)
+			rc = fmt_list(buf, len, &off, "extended-community",
+			              a->extended_communities);
+		if (rc == 0)
+			rc = fmt_list(buf, len, &off, "large-community", a->large_communities);
+		if (rc == 0 && a->nas_path > 0) {
+			rc = fmt_append(buf, len, &off, " as-path [");
+			for (size_t i = 0; i < a->nas_path && rc == 0; i++)
+				rc = fmt_append(buf, len, &off, " %u", a->as_path[i]);
+			if (rc == 0)
+				rc = fmt_append(buf, len, &off, " ]");
+		}
+	}
+	if (rc == 0 && a->path_information != NULL)
+		rc = fmt_append(buf, len, &off, " path-information %s", a->path_information);
+	return rc == 0 ? (int)off : -1;
+}
+
+enum exabgp_input exabgp_classify(const char *line)
+{
+	if (strcmp(line, "done") == 0)
+		return EXABGP_IN_DONE;
+	if (strcmp(line, "error") == 0)
+		return EXABGP_IN_ERROR;
+	if (strncmp(line, "shutdown", 8) == 0 && (line[8] == '\0' || line[8] == ' '))
+		return EXABGP_IN_SHUTDOWN;
+	if (line[0] == '\0')
+		return EXABGP_IN_EMPTY;
+	return EXABGP_IN_OTHER;
+}
+
+static void exabgp_ack_push(struct exabgp *x, const char *cmd)
+{
+	if (x->ack_count == EXABGP_ACKS_MAX) { /* ExaBGP is not acking: forget the oldest */
+		free(x->acks[x->ack_head].cmd);
+		x->ack_head = (x->ack_head + 1) % EXABGP_ACKS_MAX;
+		x->ack_count--;
+	}
+	struct exabgp_ack *a = &x->acks[(x->ack_head + x->ack_count) % EXABGP_ACKS_MAX];
+	a->cmd = strdup(cmd);
+	gettimeofday(&a->sent, NULL);
+	x->ack_count++;
+}
+
+/* The command the next ack answers, owned by the caller; NULL when none is waiting. */
+static char *exabgp_ack_pop(struct exabgp *x)
+{
+	if (x->ack_count == 0)
+		return NULL;
+	char *cmd = x->acks[x->ack_head].cmd;
+	x->ack_head = (x->ack_head + 1) % EXABGP_ACKS_MAX;
+	x->ack_count--;
+	return cmd;
+}
+
+/* Forget commands unanswered for longer than ack_timeout: ExaBGP may run with ack off. */
+static void exabgp_ack_expire(evutil_socket_t fd, short what, void *arg)
+{
+	struct speaker *sp = arg;
+	struct exabgp *x = sp->priv;
+	struct timeval now, age;
+	size_t expired = 0;
+	uint32_t limit = sp->cfg->speaker.ack_timeout_ms;
+
+	gettimeofday(&now, NULL);
+	while (x->ack_count > 0) {
+		timersub(&now, &x->acks[x->ack_head].sent, &age);
+		if ((uint64_t)age.tv_sec * 1000 + (uint64_t)age.tv_usec / 1000 < limit)
+			break;
+		free(exabgp_ack_pop(x));
+		expired++;
+	}
+	if (expired > 0) {
+		if (!x->ack_warned)
+			log_warn("exabgp acknowledged none of %zu command%s within %ums; "
+			         "continuing without acks",
+			         expired, expired == 1 ? "" : "s", (unsigned)limit);
+		else
+			log_debug("%zu command%s unacknowledged", expired, expired == 1 ? "" : "s");
+		x->ack_warned = true;
+	}
+}
+
+static void exabgp_line(struct speaker *sp, char *line)
+{
+	struct exabgp *x = sp->priv;
+	char *cmd;
+
+	switch (exabgp_classify(line)) {
+	case EXABGP_IN_DONE:
+		free(exabgp_ack_pop(x));
+		break;
+	case EXABGP_IN_ERROR:
+		cmd = exabgp_ack_pop(x);
+		log_err("exabgp rejected: %s", cmd ? cmd : "(a command no longer remembered)");
+		free(cmd);
+		break;
+	case EXABGP_IN_SHUTDOWN:
+		speaker_gone(sp, "exabgp is shutting down");
+		break;
+	case EXABGP_IN_EMPTY:
+		break;
+	case EXABGP_IN_OTHER:
+		log_debug("exabgp said: %.200s", line);
+		break;
+	}
+}
+
+static void exabgp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct speaker *sp = arg;
+	struct exabgp *x = sp->priv;
+
+	for (int rounds = 0; rounds < 16 && !sp->gone; rounds++) {
+		int n = evbuffer_read(x->in, fd, 4096);
+		if (n == 0) {
+			speaker_gone(sp, "exabgp closed healthd's stdin");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			speaker_gone(sp, "reading stdin failed");
+			return;
+		}
+		size_t len;
+		char *line;
+		while (!sp->gone && (line = evbuffer_readln(x->in, &len, EVBUFFER_EOL_CRLF))) {
+			exabgp_line(sp, line);
+			free(line);
+		}
+		if (evbuffer_get_length(x->in) > EXABGP_LINE_MAX) {
+			log_err("stdin: a line from exabgp is longer than %d bytes; discarded",
+			        EXABGP_LINE_MAX);
+			evbuffer_drain(x->in, evbuffer_get_length(x->in));
+		}
+	}
+}
+
+/* Write what is queued; on EAGAIN wait for the pipe. Returns -1 when the speaker is gone. */
+static int exabgp_write(struct speaker *sp)
+{
+	struct exabgp *x = sp->priv;
+
+	while (evbuffer_get_length(x->out) > 0) {
+		int n = evbuffer_write(x->out, x->out_fd);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			speaker_gone(sp, errno == EPIPE ? "exabgp closed healthd's stdout"
+			                                : "writing stdout failed");
+			return -1;
+		}
+	}
+	if (evbuffer_get_length(x->out) > 0)
+		event_add(x->write_ev, NULL);
+	return 0;
+}
+
+static void exabgp_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct speaker *sp = arg;
+	struct exabgp *x = sp->priv;
+
+	if (exabgp_write(sp) == 0 && evbuffer_get_length(x->out) == 0)
+		speaker_sync(sp); /* routes refused while the buffer was full */
+}
+
+static int exabgp_queue(struct speaker *sp, const struct speaker_route *r, bool announce)
+{
+	struct exabgp *x = sp->priv;
+	char line[EXABGP_LINE_MAX];
+	const struct route_attrs *a = announce ? r->want : r->sent;
+
+	if (evbuffer_get_length(x->out) >= EXABGP_OUT_ROOM)
+		return -1;
+	if (a == NULL)
+		a = &r->svc->announce; /* withdrawing a route never told: its own next-hop */
+	char *const *nb = r->svc->neighbors;
+	if (exabgp_format(line, sizeof(line), nb, announce, r->pfx, a) < 0) {
+		log_err("%s: command longer than %d bytes; not sent", r->svc->name,
+		        EXABGP_LINE_MAX);
+		return 0;
+	}
+	log_debug("exabgp <- %s", line);
+	evbuffer_add_printf(x->out, "%s\n", line);
+	exabgp_ack_push(x, line);
+	return 0;
+}
+
+static int exabgp_announce(struct speaker *sp, const struct speaker_route *r)
+{
+	return exabgp_queue(sp, r, true);
+}
+
+static int exabgp_withdraw(struct speaker *sp, const struct speaker_route *r)
+{
+	return exabgp_queue(sp, r, false);
+}
+
+static void exabgp_flush(struct speaker *sp)
+{
+	if (!sp->gone)
+		exabgp_write(sp);
+}
+
+static int exabgp_drain(struct speaker *sp, uint32_t timeout_ms)
+{
+	struct exabgp *x = sp->priv;
+	struct timeval start, now, d;
+
+	gettimeofday(&start, NULL);
+	while (!sp->gone && evbuffer_get_length(x->out) > 0) {
+		gettimeofday(&now, NULL);
+		timersub(&now, &start, &d);
+		long left = (long)timeout_ms - (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
+		if (left <= 0) {
+			log_warn("exabgp did not read %zu bytes of commands within %ums",
+			         evbuffer_get_length(x->out), (unsigned)timeout_ms);
+			return -1;
+		}
+		struct pollfd pfd = {.fd = x->out_fd, .events = POLLOUT};
+		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+			return -1;
+		if (exabgp_write(sp) != 0)
+			return -1;
+	}
+	return sp->gone ? -1 : 0;
+}
+
+static void exabgp_close(struct speaker *sp)
+{
+	struct exabgp *x = sp->priv;
+	if (x == NULL)
+		return;
+	if (x->read_ev)
+		event_free(x->read_ev);
+	if (x->write_ev)
+		event_free(x->write_ev);
+	if (x->ack_timer)
+		event_free(x->ack_timer);
+	if (x->in)
+		evbuffer_free(x->in);
+	if (x->out)
+		evbuffer_free(x->out);
+	while (x->ack_count > 0)
+		free(exabgp_ack_pop(x));
+	if (x->in_flags >= 0)
+		fcntl(x->in_fd, F_SETFL, x->in_flags);
+	if (x->out_flags >= 0)
+		fcntl(x->out_fd, F_SETFL, x->out_flags);
+	free(x);
+	sp->priv = NULL;
+}
+
+static const struct speaker_ops exabgp_ops = {
+        .name = "exabgp",
+        .announce = exabgp_announce,
+        .withdraw = exabgp_withdraw,
+        .flush = exabgp_flush,
+        .drain = exabgp_drain,
+        .close = exabgp_close,
+};
+
+int exabgp_open(struct speaker *sp)
+{
+	struct exabgp *x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -1;
+	sp->ops = &exabgp_ops;
+	sp->priv = x;
+	x->in_fd = STDIN_FILENO;
+	x->out_fd = STDOUT_FILENO;
+	x->in_flags = fcntl(x->in_fd, F_GETFL);
+	x->out_flags = fcntl(x->out_fd, F_GETFL);
+	if (x->out_flags < 0) {
+		log_err("stdout is not open: it must lead to exabgp");
+		goto fail;
+	}
+	fcntl(x->out_fd, F_SETFL, x->out_flags | O_NONBLOCK);
+	if (x->in_flags >= 0)
+		fcntl(x->in_fd, F_SETFL, x->in_flags | O_NONBLOCK);
+
+	x->out = evbuffer_new();
+	x->in = evbuffer_new();
+	x->write_ev = event_new(sp->base, x->out_fd, EV_WRITE, exabgp_write_cb, sp);
+	x->ack_timer = event_new(sp->base, -1, EV_PERSIST, exabgp_ack_expire, sp);
+	if (!x->out || !x->in || !x->write_ev || !x->ack_timer)
+		goto fail;
+	if (x->in_flags >= 0) {
+		x->read_ev =
+		        event_new(sp->base, x->in_fd, EV_READ | EV_PERSIST, exabgp_read_cb, sp);
+		if (x->read_ev == NULL || event_add(x->read_ev, NULL) != 0) {
+			/* A regular file or /dev/null cannot be polled: nobody will ack. */
+			log_warn("stdin cannot be watched; exabgp acks will not be read");
+			if (x->read_ev)
+				event_free(x->read_ev);
+			x->read_ev = NULL;
+		}
+	}
+	struct timeval second = {1, 0};
+	event_add(x->ack_timer, &second);
+	return 0;
+fail:
+	exabgp_close(sp);
+	sp->ops = NULL;
+	return -1;
+}

@@ -1,0 +1,215 @@
+/* Command line: run, check, version, help. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+
+#ifndef HEALTHD_VERSION
+#define HEALTHD_VERSION "0.1.0"
+#endif
+
+/* Exit codes (documented in healthd(8) and the README). */
+enum {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 1,  /* the configuration is invalid */
+	EXIT_USAGE = 2,   /* bad command line */
+	EXIT_RUNTIME = 3, /* could not start or keep running */
+};
+
+static const char usage_main[] =
+        "usage: healthd COMMAND [OPTIONS]\n"
+        "\n"
+        "Keeps anycast routes honest: probes a local service and tells the BGP speaker\n"
+        "to announce its prefixes while it is healthy and withdraw them when it is not.\n"
+        "\n"
+        "commands:\n"
+        "  run -c FILE      run in the foreground (spawned by ExaBGP's process stanza)\n"
+        "  check -c FILE    validate FILE and print the normalized configuration\n"
+        "  version          print the version\n"
+        "  help [COMMAND]   this text, or a command's\n"
+        "\n"
+        "exit codes: 0 ok, 1 invalid configuration, 2 usage error, 3 runtime failure\n";
+
+static const char usage_run[] =
+        "usage: healthd run -c FILE [-d] [--syslog]\n"
+        "\n"
+        "Runs in the foreground until SIGTERM/SIGINT or until the BGP speaker goes away.\n"
+        "Commands for the speaker go to stdout; logs go to stderr (or syslog).\n"
+        "On SIGTERM/SIGINT every announced prefix is withdrawn before exit.\n"
+        "\n"
+        "  -c, --config FILE   the JSON configuration\n"
+        "  -d, --debug         log every probe result\n"
+        "      --syslog        log to syslog instead of stderr\n"
+        "  -h, --help          this text\n";
+
+static const char usage_check[] =
+        "usage: healthd check -c FILE\n"
+        "\n"
+        "Validates FILE. When valid, prints the normalized configuration as JSON on stdout\n"
+        "and exits 0; otherwise prints every error as FILE:LINE:COL: PATH: MESSAGE on\n"
+        "stderr and exits 1.\n"
+        "\n"
+        "  -c, --config FILE   the JSON configuration\n"
+        "  -h, --help          this text\n";
+
+static const char *command_usage(const char *cmd)
+{
+	if (cmd == NULL)
+		return usage_main;
+	if (strcmp(cmd, "run") == 0)
+		return usage_run;
+	if (strcmp(cmd, "check") == 0)
+		return usage_check;
+	if (strcmp(cmd, "version") == 0)
+		return "usage: healthd version\n";
+	return NULL;
+}
+
+/* Load a configuration, printing every error on stderr. */
+static struct config *load_config(const char *file)
+{
+	struct config_error err;
+	config_error_init(&err, file, NULL);
+	struct config *cfg = config_load_file(file, &err);
+	for (size_t i = 0; i < err.nmsgs; i++)
+		fprintf(stderr, "%s\n", err.msgs[i]);
+	if (cfg == NULL && err.nmsgs == 0)
+		fprintf(stderr, "%s: invalid configuration\n", file);
+	config_error_free(&err);
+	return cfg;
+}
+
+static int parse_common(int argc, char **argv, const char *usage, const char **file, bool *debug,
+                        bool *use_syslog)
+{
+	static const struct option opts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"debug", no_argument, NULL, 'd'},
+	        {"syslog", no_argument, NULL, 's'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*file = optarg;
+			break;
+		case 'd':
+			if (debug == NULL)
+				goto bad;
+			*debug = true;
+			break;
+		case 's':
+			if (use_syslog == NULL)
+				goto bad;
+			*use_syslog = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return -1; /* help shown */
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "healthd: unexpected argument '%s'\n", argv[optind]);
+		goto bad;
+	}
+	if (*file == NULL) {
+		fprintf(stderr, "healthd: -c FILE is required\n");
+		goto bad;
+	}
+	return 0;
+bad:
+	fputs(usage, stderr);
+	return EXIT_USAGE;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *file = NULL;
+	int rc = parse_common(argc, argv, usage_check, &file, NULL, NULL);
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+
+	struct config *cfg = load_config(file);
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	json_t *out = config_to_json(cfg);
+	char *text = out ? json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_decref(out);
+	config_free(cfg);
+	return text != NULL ? EXIT_OK : EXIT_RUNTIME;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *file = NULL;
+	bool debug = false, use_syslog = false;
+	int rc = parse_common(argc, argv, usage_run, &file, &debug, &use_syslog);
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+
+	log_init("healthd", false, LOG_DAEMON, debug ? LOG_DEBUG : LOG_INFO);
+	struct config *cfg = load_config(file);
+	if (cfg == NULL) {
+		fprintf(stderr, "healthd: %s is invalid; nothing announced\n", file);
+		return EXIT_CONFIG;
+	}
+	log_init("healthd", use_syslog || cfg->log.syslog, cfg->log.facility,
+	         debug ? LOG_DEBUG : cfg->log.level);
+
+	struct engine *eng = engine_new(cfg);
+	if (eng == NULL) {
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	rc = engine_run(eng);
+	engine_free(eng);
+	config_free(cfg);
+	log_info("exit %d", rc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage_main, stderr);
+		return EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0) {
+		fputs(usage_main, stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "help") == 0) {
+		const char *u = command_usage(argc > 2 ? argv[2] : NULL);
+		fputs(u ? u : usage_main, u ? stdout : stderr);
+		return u ? EXIT_OK : EXIT_USAGE;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		if (argc > 2 && strcmp(argv[2], "--help") == 0) {
+			fputs(command_usage("version"), stdout);
+			return EXIT_OK;
+		}
+		printf("healthd %s\n", HEALTHD_VERSION);
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+
+	fprintf(stderr, "healthd: unknown command '%s'\n", cmd);
+	fputs(usage_main, stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,68 @@
+/* The speaker: the route state (prefix -> announced with attributes, or withdrawn) is the
+ * truth; a backend (ExaBGP text API now, BIRD later) makes the BGP speaker match it.
+ * A backend never blocks the loop: when it has no room it refuses a command and calls
+ * speaker_sync() again once it has drained. */
+#ifndef HEALTHD_SPEAKER_H
+#define HEALTHD_SPEAKER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct speaker;
+
+struct speaker_route {
+	const struct service_cfg *svc;
+	const struct prefix *pfx;
+	const struct route_attrs *want; /* NULL: withdrawn */
+	const struct route_attrs *sent; /* what the speaker was last told; NULL: withdrawn */
+	bool known;                     /* false until the speaker has been told anything */
+	bool resend;                    /* re-announce even though unchanged */
+};
+
+struct speaker_ops {
+	const char *name;
+	/* Queue one command; 0, or -1 when there is no room now (retried after a drain). */
+	int (*announce)(struct speaker *, const struct speaker_route *);
+	int (*withdraw)(struct speaker *, const struct speaker_route *);
+	void (*flush)(struct speaker *); /* start sending what is queued; never blocks */
+	/* At exit only: wait up to timeout_ms for the queue to reach the speaker. 0 if it did. */
+	int (*drain)(struct speaker *, uint32_t timeout_ms);
+	void (*close)(struct speaker *);
+};
+
+/* Called once when the speaker goes away (EOF, EPIPE, shutdown notice). */
+typedef void (*speaker_gone_fn)(void *arg, const char *why);
+
+struct speaker {
+	const struct speaker_ops *ops;
+	void *priv;
+	struct event_base *base;
+	const struct config *cfg;
+	struct speaker_route *routes;
+	size_t nroutes;
+	bool gone;
+	speaker_gone_fn on_gone;
+	void *gone_arg;
+};
+
+struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
+                            speaker_gone_fn on_gone, void *arg);
+/* Set what a service's prefixes should be (NULL: withdrawn) and send the difference. */
+void speaker_set(struct speaker *sp, const struct service_cfg *svc, const struct route_attrs *want);
+/* Send every route whose wanted state differs from what the speaker was told. */
+void speaker_sync(struct speaker *sp);
+/* Announce every announced route again (periodic re-announcement, when configured). */
+void speaker_reannounce(struct speaker *sp);
+/* Withdraw everything announced, then wait (bounded) for it to reach the speaker. */
+int speaker_shutdown(struct speaker *sp, uint32_t timeout_ms);
+/* For backends: the speaker went away; stops all further writes. */
+void speaker_gone(struct speaker *sp, const char *why);
+void speaker_free(struct speaker *sp);
+
+/* Backends. */
+int exabgp_open(struct speaker *sp);
+
+#endif

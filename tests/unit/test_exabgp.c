@@ -1,0 +1,130 @@
+/* ExaBGP text-API lines: exactly what ExaBGP 4.2 parses, for every attribute. */
+#include <string.h>
+
+#include "../../healthd/exabgp.h"
+#include "unit.h"
+
+static struct prefix pfx(const char *s)
+{
+	struct prefix p;
+	char err[128];
+	ck_assert_int_eq(prefix_parse(s, &p, err, sizeof(err)), 0);
+	return p;
+}
+
+static struct route_attrs plain(void)
+{
+	struct route_attrs a;
+	memset(&a, 0, sizeof(a));
+	a.next_hop = "self";
+	a.med = -1;
+	a.local_preference = -1;
+	return a;
+}
+
+START_TEST(test_announce_minimal)
+{
+	char buf[512];
+	struct prefix p = pfx("192.0.2.53/32");
+	struct route_attrs a = plain();
+	ck_assert_int_gt(exabgp_format(buf, sizeof(buf), NULL, true, &p, &a), 0);
+	ck_assert_str_eq(buf, "announce route 192.0.2.53/32 next-hop self");
+}
+END_TEST
+
+START_TEST(test_announce_all_attributes)
+{
+	char buf[512];
+	struct prefix p = pfx("2001:db8::53/128");
+	char *comm[] = {"65000:53", "no-export", NULL};
+	char *large[] = {"65000:0:53", NULL};
+	char *ext[] = {"target:65000:53", NULL};
+	uint32_t path[] = {65001, 4200000000u};
+	struct route_attrs a = plain();
+	a.next_hop = "2001:db8::1";
+	a.med = 100;
+	a.local_preference = 200;
+	a.communities = comm;
+	a.large_communities = large;
+	a.extended_communities = ext;
+	a.as_path = path;
+	a.nas_path = 2;
+	a.path_information = "0.0.0.7";
+	int n = exabgp_format(buf, sizeof(buf), NULL, true, &p, &a);
+	ck_assert_int_eq(n, (int)strlen(buf));
+	ck_assert_str_eq(buf,
+	                 "announce route 2001:db8::53/128 next-hop 2001:db8::1 med 100 "
+	                 "local-preference 200 community [ 65000:53 no-export ] "
+	                 "extended-community [ target:65000:53 ] large-community [ 65000:0:53 ] "
+	                 "as-path [ 65001 4200000000 ] path-information 0.0.0.7");
+}
+END_TEST
+
+START_TEST(test_withdraw_keeps_identity_only)
+{
+	char buf[512];
+	struct prefix p = pfx("192.0.2.0/24");
+	char *comm[] = {"65000:53", NULL};
+	struct route_attrs a = plain();
+	a.med = 100;
+	a.communities = comm;
+	a.path_information = "5";
+	exabgp_format(buf, sizeof(buf), NULL, false, &p, &a);
+	ck_assert_str_eq(buf, "withdraw route 192.0.2.0/24 next-hop self path-information 5");
+}
+END_TEST
+
+START_TEST(test_neighbor_selectors)
+{
+	char buf[512];
+	struct prefix p = pfx("192.0.2.53/32");
+	struct route_attrs a = plain();
+	a.med = 1000;
+	char *one[] = {"127.0.0.2", NULL};
+	char *two[] = {"127.0.0.2", "127.0.0.3", NULL};
+	exabgp_format(buf, sizeof(buf), one, true, &p, &a);
+	ck_assert_str_eq(buf,
+	                 "neighbor 127.0.0.2 announce route 192.0.2.53/32 next-hop self med 1000");
+	exabgp_format(buf, sizeof(buf), two, false, &p, &a);
+	ck_assert_str_eq(buf, "neighbor 127.0.0.2, neighbor 127.0.0.3 withdraw route "
+	                      "192.0.2.53/32 next-hop self");
+}
+END_TEST
+
+START_TEST(test_too_small_buffer)
+{
+	char buf[20];
+	struct prefix p = pfx("192.0.2.53/32");
+	struct route_attrs a = plain();
+	ck_assert_int_eq(exabgp_format(buf, sizeof(buf), NULL, true, &p, &a), -1);
+}
+END_TEST
+
+START_TEST(test_classify_input)
+{
+	ck_assert_int_eq(exabgp_classify("done"), EXABGP_IN_DONE);
+	ck_assert_int_eq(exabgp_classify("error"), EXABGP_IN_ERROR);
+	ck_assert_int_eq(exabgp_classify("shutdown 1234 1"), EXABGP_IN_SHUTDOWN);
+	ck_assert_int_eq(exabgp_classify("shutdown"), EXABGP_IN_SHUTDOWN);
+	ck_assert_int_eq(exabgp_classify(""), EXABGP_IN_EMPTY);
+	ck_assert_int_eq(exabgp_classify("shutdownx"), EXABGP_IN_OTHER);
+	ck_assert_int_eq(exabgp_classify("doned"), EXABGP_IN_OTHER);
+	ck_assert_int_eq(exabgp_classify("{\"exabgp\": \"4.0\"}"), EXABGP_IN_OTHER);
+}
+END_TEST
+
+static Suite *exabgp_suite(void)
+{
+	Suite *s = suite_create("exabgp");
+	TCase *tc = tcase_create("format");
+	tcase_add_test(tc, test_announce_minimal);
+	tcase_add_test(tc, test_announce_all_attributes);
+	tcase_add_test(tc, test_withdraw_keeps_identity_only);
+	tcase_add_test(tc, test_neighbor_selectors);
+	tcase_add_test(tc, test_too_small_buffer);
+	tcase_add_test(tc, test_classify_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(exabgp_suite)
