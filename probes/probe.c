@@ -141,6 +141,8 @@ void probe_run(struct probe *p, struct event_base *base)
 	struct timeval deadline;
 	gettimeofday(&p->started, NULL);
 	timeradd(&p->started, &tv, &deadline);
+	json_decref(p->facts);
+	p->facts = json_object();
 	p->running = true;
 	evtimer_add(p->deadline_ev, &tv);
 	p->ops->start(p, base, &deadline);
@@ -172,6 +174,15 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 		p->on_done(p, r, p->on_done_arg);
 }
 
+void probe_fact(struct probe *p, const char *key, json_t *value)
+{
+	if (value == NULL)
+		return;
+	if (p->facts == NULL)
+		p->facts = json_object();
+	json_object_set_new(p->facts, key, value);
+}
+
 void probe_cancel(struct probe *p)
 {
 	if (!p->running)
@@ -200,6 +211,7 @@ void probe_free(struct probe *p)
 		p->ops->free(p);
 	if (p->deadline_ev != NULL)
 		event_free(p->deadline_ev);
+	json_decref(p->facts);
 	free(p->label);
 	free(p->service);
 	free(p);

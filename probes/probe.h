@@ -95,6 +95,9 @@ struct probe {
 	probe_done_fn on_done;
 	void *on_done_arg;
 	struct probe_result last;
+	/* What the last run saw, for `healthd probe` and status output: {"rcode": "NOERROR",
+	 * "nsid": "node1", ...}. Emptied by probe_run, kept after probe_done. */
+	json_t *facts;
 };
 
 /* Common check keys handled by config.c, not by the type. */
@@ -111,6 +114,8 @@ void probe_run(struct probe *p, struct event_base *base);
 /* End the current run (ignored when none is running). The funnel for every outcome. */
 void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* Record a fact of the current run under key (steals value; NULL values are ignored). */
+void probe_fact(struct probe *p, const char *key, json_t *value);
 /* Stop a run without reporting it. */
 void probe_cancel(struct probe *p);
 /* Stop a run and free what ties the probe to its event_base (before the base is freed). */
