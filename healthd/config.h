@@ -59,6 +59,7 @@ struct service_cfg {
 	char *disable_file;              /* NULL: none */
 	char **neighbors;                /* NULL-terminated ExaBGP neighbor selectors, or NULL */
 	int require;                     /* checks that must pass; default all */
+	bool require_local_address;      /* down while no prefix address is on an interface */
 	struct timing timing;            /* the service level's resolved timing */
 	struct source_addr source;       /* the service level's resolved source */
 	struct check_cfg *checks;

@@ -86,6 +86,7 @@ static json_t *cj_service(const struct service_cfg *svc)
 		json_object_set_new(o, "disable_file", json_string(svc->disable_file));
 	json_object_set_new(o, "neighbors", cj_strv(svc->neighbors));
 	json_object_set_new(o, "require", json_integer(svc->require));
+	json_object_set_new(o, "require_local_address", json_boolean(svc->require_local_address));
 	json_t *checks = json_array();
 	for (size_t i = 0; i < svc->nchecks; i++)
 		json_array_append_new(checks, cj_check(&svc->checks[i]));

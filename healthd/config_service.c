@@ -11,7 +11,8 @@ static const char *const service_keys[] = {
         "name",        "prefixes",      "announce",  "on_down",
         "on_disabled", "disable_file",  "neighbors", "require",
         "interval",    "fast_interval", "timeout",   "rise",
-        "fall",        "source",        "checks",    NULL,
+        "fall",        "source",        "checks",    "require_local_address",
+        NULL,
 };
 
 static void service_name(struct config_loader *ld, const json_t *obj, size_t index,
@@ -202,6 +203,7 @@ void config_service_parse(struct config_loader *ld, const json_t *obj, size_t in
 		else
 			svc->disable_file = strdup(file);
 	}
+	cfg_bool(ld->e, obj, "require_local_address", &svc->require_local_address);
 	if (config_neighbors(ld->e, obj, "neighbors", &svc->neighbors) == 0 &&
 	    ld->cfg->speaker.neighbors != NULL) {
 		size_t n = 0;

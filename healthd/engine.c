@@ -14,6 +14,7 @@
 
 #include "../probes/child.h"
 #include "engine.h"
+#include "ifaddr.h"
 #include "log.h"
 #include "service.h"
 #include "speaker.h"
@@ -31,7 +32,7 @@ struct engine_service {
 	struct engine *eng;
 	struct service *svc;
 	struct engine_check *checks;
-	struct event *disable_timer;
+	struct event *poll_timer;
 };
 
 struct engine {
@@ -103,19 +104,59 @@ static void engine_check_fire(evutil_socket_t fd, short what, void *arg)
 	probe_run(ec->cfg->probe, ec->es->eng->base);
 }
 
-static void engine_disable_poll(evutil_socket_t fd, short what, void *arg)
+/* The first prefix with no address on any interface, or NULL when all have one. */
+static const struct prefix *engine_missing_prefix(const struct service_cfg *cfg)
+{
+	struct ifaddr_set *set = ifaddr_snapshot();
+	const struct prefix *missing = NULL;
+
+	if (set == NULL) {
+		log_warn("service %s: cannot list interface addresses: %s", cfg->name,
+		         strerror(errno));
+		return NULL; /* keep the last verdict rather than guess */
+	}
+	for (size_t i = 0; i < cfg->nprefixes && missing == NULL; i++)
+		if (!ifaddr_in_prefix(set, &cfg->prefixes[i]))
+			missing = &cfg->prefixes[i];
+	ifaddr_set_free(set);
+	return missing;
+}
+
+/* Once per interval: the disable file, and the local addresses when they are required. */
+static void engine_service_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine_service *es = arg;
 	const struct service_cfg *cfg = es->svc->cfg;
-	struct stat st;
-	bool disabled = stat(cfg->disable_file, &st) == 0;
 	enum health_state old = es->svc->state;
+	struct stat st;
 
-	if (service_set_disabled(es->svc, disabled)) {
-		log_info("service %s: %s -> %s (disable file %s %s)", cfg->name,
-		         health_state_name(old), health_state_name(es->svc->state),
-		         cfg->disable_file, disabled ? "present" : "removed");
-		engine_publish(es);
+	if (cfg->require_local_address) {
+		const struct prefix *missing = engine_missing_prefix(cfg);
+		bool was = es->svc->no_address;
+		char p[PREFIX_STRLEN];
+		if (missing != NULL)
+			prefix_format(missing, p, sizeof(p));
+		if (service_set_address_missing(es->svc, missing != NULL)) {
+			log_info("service %s: %s -> %s (%s)", cfg->name, health_state_name(old),
+			         health_state_name(es->svc->state),
+			         missing ? "an address of the service is not configured locally"
+			                 : "the service's addresses are configured again");
+			engine_publish(es);
+		}
+		if (missing != NULL && !was)
+			log_warn("service %s: no local interface has an address in %s; down "
+			         "until one does (require_local_address)",
+			         cfg->name, p);
+		old = es->svc->state;
+	}
+	if (cfg->disable_file != NULL) {
+		bool disabled = stat(cfg->disable_file, &st) == 0;
+		if (service_set_disabled(es->svc, disabled)) {
+			log_info("service %s: %s -> %s (disable file %s %s)", cfg->name,
+			         health_state_name(old), health_state_name(es->svc->state),
+			         cfg->disable_file, disabled ? "present" : "removed");
+			engine_publish(es);
+		}
 	}
 }
 
@@ -131,8 +172,8 @@ static void engine_stop(struct engine *eng, const char *why)
 			evtimer_del(es->checks[j].timer);
 			probe_cancel(es->checks[j].cfg->probe);
 		}
-		if (es->disable_timer)
-			evtimer_del(es->disable_timer);
+		if (es->poll_timer)
+			evtimer_del(es->poll_timer);
 	}
 	if (eng->reannounce)
 		evtimer_del(eng->reannounce);
@@ -176,9 +217,9 @@ static int engine_service_init(struct engine *eng, struct engine_service *es,
 			return -1;
 		probe_set_done(ec->cfg->probe, engine_check_done, ec);
 	}
-	if (cfg->disable_file != NULL) {
-		es->disable_timer = event_new(eng->base, -1, EV_PERSIST, engine_disable_poll, es);
-		if (es->disable_timer == NULL)
+	if (cfg->disable_file != NULL || cfg->require_local_address) {
+		es->poll_timer = event_new(eng->base, -1, EV_PERSIST, engine_service_poll, es);
+		if (es->poll_timer == NULL)
 			return -1;
 	}
 	return 0;
@@ -235,10 +276,10 @@ int engine_run(struct engine *eng)
 
 	for (size_t i = 0; i < eng->nservices; i++) {
 		struct engine_service *es = &eng->services[i];
-		if (es->disable_timer != NULL) {
-			engine_disable_poll(-1, 0, es); /* maintenance before the first probe */
+		if (es->poll_timer != NULL) {
+			engine_service_poll(-1, 0, es); /* before the first probe */
 			timeval_from_ms(&tv, es->svc->cfg->timing.interval_ms);
-			evtimer_add(es->disable_timer, &tv);
+			evtimer_add(es->poll_timer, &tv);
 		}
 		for (size_t j = 0; j < es->svc->nchecks; j++) {
 			timeval_from_ms(&tv, engine_jitter(es->checks[j].cfg->timing.interval_ms));
@@ -272,8 +313,8 @@ void engine_free(struct engine *eng)
 				if (es->checks[j].timer)
 					event_free(es->checks[j].timer);
 			}
-		if (es->disable_timer)
-			event_free(es->disable_timer);
+		if (es->poll_timer)
+			event_free(es->poll_timer);
 		free(es->checks);
 		service_free(es->svc);
 	}

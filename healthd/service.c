@@ -88,6 +88,8 @@ static enum health_state service_derive(const struct service *svc)
 {
 	if (svc->disabled)
 		return HS_DISABLED;
+	if (svc->no_address)
+		return HS_DOWN;
 
 	size_t up = 0, falling = 0, rising = 0, init = 0;
 	for (size_t i = 0; i < svc->nchecks; i++) {
@@ -172,6 +174,12 @@ bool service_set_disabled(struct service *svc, bool disabled)
 	return service_update(svc);
 }
 
+bool service_set_address_missing(struct service *svc, bool missing)
+{
+	svc->no_address = missing;
+	return service_update(svc);
+}
+
 const struct route_attrs *service_route(const struct service *svc)
 {
 	const struct service_cfg *cfg = svc->cfg;
@@ -181,7 +189,7 @@ const struct route_attrs *service_route(const struct service *svc)
 	if (health_is_up(svc->state))
 		return &cfg->announce;
 	/* INIT, and RISING before the first verdict, announce nothing: start down. */
-	if (!svc->settled)
+	if (!svc->settled || svc->no_address)
 		return NULL;
 	return cfg->on_down.withdraw ? NULL : &cfg->on_down.attrs;
 }

@@ -30,7 +30,8 @@ struct service {
 	const struct service_cfg *cfg;
 	enum health_state state; /* derived from the checks and `disabled` */
 	bool disabled;
-	bool settled; /* has been UP or DOWN: from then on on_down applies when not up */
+	bool no_address; /* require_local_address and a prefix is not on any interface */
+	bool settled;    /* has been UP or DOWN: from then on on_down applies when not up */
 	size_t nchecks;
 	struct check_health *checks;
 };
@@ -47,6 +48,9 @@ void service_free(struct service *svc);
 bool service_feed(struct service *svc, size_t i, bool ok);
 /* Returns true when the service's state changed. */
 bool service_set_disabled(struct service *svc, bool disabled);
+/* Returns true when the service's state changed. A missing address forces DOWN and a
+ * withdrawal, whatever on_down says: announcing it would draw traffic to nothing. */
+bool service_set_address_missing(struct service *svc, bool missing);
 /* What the service's prefixes should be now: NULL = not announced (withdrawn), else the
  * attributes to announce them with. */
 const struct route_attrs *service_route(const struct service *svc);

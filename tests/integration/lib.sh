@@ -205,6 +205,8 @@ it_cleanup() {
 		[ "$(pid_start "$pid" 2>/dev/null)" = "$start" ] && kill -KILL "$pid" 2>/dev/null
 	done
 	for p in "${snap[@]}"; do wait "${p%%:*}" 2>/dev/null; done
+	# A script's own teardown (network namespaces, ...), after its processes are gone.
+	if declare -F it_extra_cleanup >/dev/null; then it_extra_cleanup; fi
 	if [ "${IT_KEEP:-0}" = 1 ]; then
 		echo "# kept $T" >&2
 	else

@@ -542,7 +542,7 @@ static const char small_normalized[] =
         "\"on_down\": \"withdraw\", "
         "\"on_disabled\": {\"next_hop\": \"self\", \"med\": 1000, \"communities\": [], "
         "\"large_communities\": [], \"extended_communities\": [], \"as_path\": []}, "
-        "\"disable_file\": \"/run/dns.off\", \"neighbors\": [], \"require\": 1, "
+        "\"disable_file\": \"/run/dns.off\", \"neighbors\": [], \"require\": 1, \"require_local_address\": false, "
         "\"checks\": [{\"type\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 53, "
         "\"interval\": \"5s\", \"fast_interval\": \"500ms\", \"timeout\": \"1s500ms\", \"rise\": "
         "2, \"fall\": 3, \"source\": {\"ipv4\": \"198.51.100.7\", \"ipv6\": "

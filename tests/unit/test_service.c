@@ -266,6 +266,29 @@ START_TEST(test_service_feed_reports_change)
 }
 END_TEST
 
+START_TEST(test_service_address_missing)
+{
+	struct check_cfg check = {.timing = {.rise = 1, .fall = 1}};
+	struct service_cfg cfg = {.name = "svc", .nchecks = 1, .require = 1, .checks = &check};
+	cfg.on_down.withdraw = false; /* even a backup route is withdrawn */
+	struct service *svc = service_new(&cfg);
+	service_feed(svc, 0, true);
+	ck_assert_int_eq(svc->state, HS_UP);
+	ck_assert(service_set_address_missing(svc, true));
+	ck_assert_int_eq(svc->state, HS_DOWN);
+	ck_assert_ptr_null(service_route(svc));
+	service_feed(svc, 0, true); /* checks pass, the address is still missing */
+	ck_assert_int_eq(svc->state, HS_DOWN);
+	ck_assert(service_set_disabled(svc, true)); /* maintenance still wins */
+	ck_assert_int_eq(svc->state, HS_DISABLED);
+	service_set_disabled(svc, false);
+	ck_assert(service_set_address_missing(svc, false));
+	ck_assert_int_eq(svc->state, HS_UP);
+	ck_assert_ptr_eq(service_route(svc), &cfg.announce);
+	service_free(svc);
+}
+END_TEST
+
 static Suite *service_suite(void)
 {
 	Suite *s = suite_create("service");
@@ -277,6 +300,7 @@ static Suite *service_suite(void)
 	tcase_add_loop_test(tc, test_service_table, 0,
 	                    sizeof(service_cases) / sizeof(service_cases[0]));
 	tcase_add_test(tc, test_service_feed_reports_change);
+	tcase_add_test(tc, test_service_address_missing);
 	suite_add_tcase(s, tc);
 	return s;
 }
