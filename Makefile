@@ -26,7 +26,7 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit asan install uninstall clean format deps check-build
+.PHONY: all test unit asan valgrind install uninstall clean format deps check-build
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
@@ -66,6 +66,18 @@ asan: deps
 		check-build
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		HEALTHD=$(CURDIR)/build-asan/bin/healthd BUILD=$(CURDIR)/build-asan bash tests/run.sh $(TESTS)
+
+# The integration tests with healthd under valgrind memcheck; any error report fails.
+VG_DIR = $(CURDIR)/$(BUILD)/valgrind
+valgrind: deps
+	$(MAKE) check-build
+	rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)/logs
+	printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file=$(VG_DIR)/logs/%%p.log $(CURDIR)/$(BIN) "$$@"\n' > $(VG_DIR)/healthd
+	chmod +x $(VG_DIR)/healthd
+	HEALTHD=$(VG_DIR)/healthd BUILD=$(CURDIR)/$(BUILD) bash tests/run.sh integration
+	@n=$$(find $(VG_DIR)/logs -type f -size +0 | wc -l); \
+	if [ "$$n" -ne 0 ]; then cat $(VG_DIR)/logs/*; echo "valgrind: $$n run(s) reported errors"; exit 1; fi; \
+	echo "valgrind: $$(ls $(VG_DIR)/logs | wc -l) healthd runs, no errors"
 
 install: $(BIN)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
