@@ -128,7 +128,7 @@ static bool service_update(struct service *svc)
 {
 	enum health_state old = svc->state;
 	svc->state = service_derive(svc);
-	if (svc->state == HS_UP || svc->state == HS_DOWN)
+	if (svc->state == HS_UP)
 		svc->settled = true;
 	return svc->state != old;
 }
@@ -184,12 +184,13 @@ const struct route_attrs *service_route(const struct service *svc)
 {
 	const struct service_cfg *cfg = svc->cfg;
 
-	if (svc->state == HS_DISABLED)
-		return cfg->on_disabled.withdraw ? NULL : &cfg->on_disabled.attrs;
 	if (health_is_up(svc->state))
 		return &cfg->announce;
-	/* INIT, and RISING before the first verdict, announce nothing: start down. */
+	/* Start down: until the service has once been up, nothing is announced, not even
+	 * the backup route of on_down or on_disabled. */
 	if (!svc->settled || svc->no_address)
 		return NULL;
+	if (svc->state == HS_DISABLED)
+		return cfg->on_disabled.withdraw ? NULL : &cfg->on_disabled.attrs;
 	return cfg->on_down.withdraw ? NULL : &cfg->on_down.attrs;
 }

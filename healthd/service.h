@@ -31,7 +31,7 @@ struct service {
 	enum health_state state; /* derived from the checks and `disabled` */
 	bool disabled;
 	bool no_address; /* require_local_address and a prefix is not on any interface */
-	bool settled;    /* has been UP or DOWN: from then on on_down applies when not up */
+	bool settled;    /* has been UP: from then on on_down/on_disabled apply when not up */
 	size_t nchecks;
 	struct check_health *checks;
 };
@@ -52,7 +52,8 @@ bool service_set_disabled(struct service *svc, bool disabled);
  * withdrawal, whatever on_down says: announcing it would draw traffic to nothing. */
 bool service_set_address_missing(struct service *svc, bool missing);
 /* What the service's prefixes should be now: NULL = not announced (withdrawn), else the
- * attributes to announce them with. */
+ * attributes to announce them with. Nothing is announced before the service has once
+ * been UP. */
 const struct route_attrs *service_route(const struct service *svc);
 const char *health_state_name(enum health_state s); /* "INIT", "RISING", ... */
 
