@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -35,76 +37,59 @@ struct exabgp {
 	struct event *write_ev, *read_ev, *ack_timer;
 	struct exabgp_ack acks[EXABGP_ACKS_MAX]; /* ring of commands awaiting done/error */
 	size_t ack_head, ack_count;
+	size_t ack_late; /* acks still owed to commands forgotten after ack_timeout */
 	bool ack_warned;
+	bool skipping; /* the rest of an over-long input line is still to come */
 };
 
-static int fmt_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static int fmt_append(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	if (*off >= len)
-		return -1;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf + *off, len - *off, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len - *off)
-		return -1;
-	*off += (size_t)n;
-	return 0;
-}
-
-static int fmt_list(char *buf, size_t len, size_t *off, const char *name, char *const *items)
+static void fmt_list(FILE *f, const char *name, char *const *items)
 {
 	if (items == NULL || items[0] == NULL)
-		return 0;
-	int rc = fmt_append(buf, len, off, " %s [", name);
-	for (size_t i = 0; items[i] != NULL && rc == 0; i++)
-		rc = fmt_append(buf, len, off, " %s", items[i]);
-	return rc == 0 ? fmt_append(buf, len, off, " ]") : rc;
+		return;
+	fprintf(f, " %s [", name);
+	for (size_t i = 0; items[i] != NULL; i++)
+		fprintf(f, " %s", items[i]);
+	fputs(" ]", f);
 }
 
-int exabgp_format(char *buf, size_t len, char *const *neighbors, bool announce,
-                  const struct prefix *pfx, const struct route_attrs *a)
+char *exabgp_format(char *const *neighbors, bool announce, const struct prefix *pfx,
+                    const struct route_attrs *a)
 {
-	char p[PREFIX_STRLEN];
-	size_t off = 0;
-	int rc = 0;
+	char p[PREFIX_STRLEN], *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
 
+	if (f == NULL)
+		return NULL;
 	prefix_format(pfx, p, sizeof(p));
-	for (size_t i = 0; neighbors != NULL && neighbors[i] != NULL && rc == 0; i++)
-		rc = fmt_append(buf, len, &off, "%sneighbor %s", i ? ", " : "", neighbors[i]);
-	if (rc == 0 && off > 0)
-		rc = fmt_append(buf, len, &off, " ");
-	if (rc == 0)
-		rc = fmt_append(buf, len, &off, "%s route %s next-hop %s",
-		                announce ? "announce" : "withdraw", p,
-		                a->next_hop ? a->next_hop : "self");
+	for (size_t i = 0; neighbors != NULL && neighbors[i] != NULL; i++)
+		fprintf(f, "%sneighbor %s", i ? ", " : "", neighbors[i]);
+	if (ftell(f) > 0)
+		fputc(' ', f);
+	fprintf(f, "%s route %s next-hop %s", announce ? "announce" : "withdraw", p,
+	        a->next_hop ? a->next_hop : "self");
 	if (announce) {
-		if (rc == 0 && a->med >= 0)
-			rc = fmt_append(buf, len, &off, " med %lld", a->med);
-		if (rc == 0 && a->local_preference >= 0)
-			rc = fmt_append(buf, len, &off, " local-preference %lld",
-			                a->local_preference);
-		if (rc == 0)
-			rc = fmt_list(buf, len, &off, "community", a->communities);
-		if (rc == 0)
-			rc = fmt_list(buf, len, &off, "extended-community",
-			              a->extended_communities);
-		if (rc == 0)
-			rc = fmt_list(buf, len, &off, "large-community", a->large_communities);
-		if (rc == 0 && a->nas_path > 0) {
-			rc = fmt_append(buf, len, &off, " as-path [");
-			for (size_t i = 0; i < a->nas_path && rc == 0; i++)
-				rc = fmt_append(buf, len, &off, " %u", a->as_path[i]);
-			if (rc == 0)
-				rc = fmt_append(buf, len, &off, " ]");
+		if (a->med >= 0)
+			fprintf(f, " med %lld", a->med);
+		if (a->local_preference >= 0)
+			fprintf(f, " local-preference %lld", a->local_preference);
+		fmt_list(f, "community", a->communities);
+		fmt_list(f, "extended-community", a->extended_communities);
+		fmt_list(f, "large-community", a->large_communities);
+		if (a->nas_path > 0) {
+			fputs(" as-path [", f);
+			for (size_t i = 0; i < a->nas_path; i++)
+				fprintf(f, " %u", a->as_path[i]);
+			fputs(" ]", f);
 		}
 	}
-	if (rc == 0 && a->path_information != NULL)
-		rc = fmt_append(buf, len, &off, " path-information %s", a->path_information);
-	return rc == 0 ? (int)off : -1;
+	if (a->path_information != NULL)
+		fprintf(f, " path-information %s", a->path_information);
+	if (ferror(f) != 0 || fclose(f) != 0) {
+		free(line);
+		return NULL;
+	}
+	return line;
 }
 
 enum exabgp_input exabgp_classify(const char *line)
@@ -120,19 +105,6 @@ enum exabgp_input exabgp_classify(const char *line)
 	return EXABGP_IN_OTHER;
 }
 
-static void exabgp_ack_push(struct exabgp *x, const char *cmd)
-{
-	if (x->ack_count == EXABGP_ACKS_MAX) { /* ExaBGP is not acking: forget the oldest */
-		free(x->acks[x->ack_head].cmd);
-		x->ack_head = (x->ack_head + 1) % EXABGP_ACKS_MAX;
-		x->ack_count--;
-	}
-	struct exabgp_ack *a = &x->acks[(x->ack_head + x->ack_count) % EXABGP_ACKS_MAX];
-	a->cmd = strdup(cmd);
-	gettimeofday(&a->sent, NULL);
-	x->ack_count++;
-}
-
 /* The command the next ack answers, owned by the caller; NULL when none is waiting. */
 static char *exabgp_ack_pop(struct exabgp *x)
 {
@@ -142,6 +114,18 @@ static char *exabgp_ack_pop(struct exabgp *x)
 	x->ack_head = (x->ack_head + 1) % EXABGP_ACKS_MAX;
 	x->ack_count--;
 	return cmd;
+}
+
+static void exabgp_ack_push(struct exabgp *x, const char *cmd)
+{
+	if (x->ack_count == EXABGP_ACKS_MAX) { /* ExaBGP is not acking: forget the oldest */
+		free(exabgp_ack_pop(x));
+		x->ack_late++;
+	}
+	struct exabgp_ack *a = &x->acks[(x->ack_head + x->ack_count) % EXABGP_ACKS_MAX];
+	a->cmd = strdup(cmd);
+	gettimeofday(&a->sent, NULL);
+	x->ack_count++;
 }
 
 /* Forget commands unanswered for longer than ack_timeout: ExaBGP may run with ack off. */
@@ -154,17 +138,22 @@ static void exabgp_ack_expire(evutil_socket_t fd, short what, void *arg)
 	uint32_t limit = sp->cfg->speaker.ack_timeout_ms;
 
 	gettimeofday(&now, NULL);
+	if (x->ack_count == 0)
+		return;
+	timersub(&now, &x->acks[x->ack_head].sent, &age);
+	if ((uint64_t)age.tv_sec * 1000 + (uint64_t)age.tv_usec / 1000 < limit)
+		return;
+	/* The oldest is overdue: forget them all. Acks that still come belong to these
+	 * commands, in order, and must not be matched to later ones. */
 	while (x->ack_count > 0) {
-		timersub(&now, &x->acks[x->ack_head].sent, &age);
-		if ((uint64_t)age.tv_sec * 1000 + (uint64_t)age.tv_usec / 1000 < limit)
-			break;
 		free(exabgp_ack_pop(x));
 		expired++;
 	}
+	x->ack_late += expired;
 	if (expired > 0) {
 		if (!x->ack_warned)
-			log_warn("exabgp acknowledged none of %zu command%s within %ums; "
-			         "continuing without acks",
+			log_warn("exabgp acknowledged none of %zu command%s within %ums "
+			         "(are acks off?); nothing waits for them",
 			         expired, expired == 1 ? "" : "s", (unsigned)limit);
 		else
 			log_debug("%zu command%s unacknowledged", expired, expired == 1 ? "" : "s");
@@ -177,13 +166,21 @@ static void exabgp_line(struct speaker *sp, char *line)
 	struct exabgp *x = sp->priv;
 	char *cmd;
 
-	switch (exabgp_classify(line)) {
+	enum exabgp_input in = exabgp_classify(line);
+	if ((in == EXABGP_IN_DONE || in == EXABGP_IN_ERROR) && x->ack_late > 0) {
+		x->ack_late--; /* the ack of a command forgotten after ack_timeout */
+		if (in == EXABGP_IN_ERROR)
+			log_err("exabgp rejected a command sent more than %ums ago",
+			        (unsigned)sp->cfg->speaker.ack_timeout_ms);
+		return;
+	}
+	switch (in) {
 	case EXABGP_IN_DONE:
 		free(exabgp_ack_pop(x));
 		break;
 	case EXABGP_IN_ERROR:
 		cmd = exabgp_ack_pop(x);
-		log_err("exabgp rejected: %s", cmd ? cmd : "(a command no longer remembered)");
+		log_err("exabgp rejected: %s", cmd ? cmd : "(no command was waiting for an ack)");
 		free(cmd);
 		break;
 	case EXABGP_IN_SHUTDOWN:
@@ -197,6 +194,11 @@ static void exabgp_line(struct speaker *sp, char *line)
 	}
 }
 
+static void exabgp_too_long(void)
+{
+	log_err("stdin: a line from exabgp is longer than %d bytes; discarded", EXABGP_LINE_MAX);
+}
+
 static void exabgp_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct speaker *sp = arg;
@@ -205,25 +207,35 @@ static void exabgp_read_cb(evutil_socket_t fd, short what, void *arg)
 	for (int rounds = 0; rounds < 16 && !sp->gone; rounds++) {
 		int n = evbuffer_read(x->in, fd, 4096);
 		if (n == 0) {
+			event_del(x->read_ev); /* a pipe at EOF stays readable forever */
 			speaker_gone(sp, "exabgp closed healthd's stdin");
 			return;
 		}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
-			speaker_gone(sp, "reading stdin failed");
+			event_del(x->read_ev);
+			speaker_failed(sp, "reading stdin failed");
 			return;
 		}
 		size_t len;
 		char *line;
 		while (!sp->gone && (line = evbuffer_readln(x->in, &len, EVBUFFER_EOL_CRLF))) {
-			exabgp_line(sp, line);
+			if (x->skipping) /* the tail of a line already discarded */
+				x->skipping = false;
+			else if (len > EXABGP_LINE_MAX)
+				exabgp_too_long();
+			else
+				exabgp_line(sp, line);
 			free(line);
 		}
 		if (evbuffer_get_length(x->in) > EXABGP_LINE_MAX) {
-			log_err("stdin: a line from exabgp is longer than %d bytes; discarded",
-			        EXABGP_LINE_MAX);
+			if (!x->skipping)
+				log_err("stdin: a line from exabgp is longer than %d bytes; "
+				        "discarded",
+				        EXABGP_LINE_MAX);
 			evbuffer_drain(x->in, evbuffer_get_length(x->in));
+			x->skipping = true;
 		}
 	}
 }
@@ -240,8 +252,10 @@ static int exabgp_write(struct speaker *sp)
 				continue;
 			if (errno == EAGAIN)
 				break;
-			speaker_gone(sp, errno == EPIPE ? "exabgp closed healthd's stdout"
-			                                : "writing stdout failed");
+			if (errno == EPIPE)
+				speaker_gone(sp, "exabgp closed healthd's stdout");
+			else
+				speaker_failed(sp, "writing stdout failed");
 			return -1;
 		}
 	}
@@ -262,19 +276,15 @@ static void exabgp_write_cb(evutil_socket_t fd, short what, void *arg)
 static int exabgp_queue(struct speaker *sp, const struct speaker_route *r, bool announce)
 {
 	struct exabgp *x = sp->priv;
-	char line[EXABGP_LINE_MAX];
 	const struct route_attrs *a = announce ? r->want : r->sent;
 
 	if (evbuffer_get_length(x->out) >= EXABGP_OUT_ROOM)
 		return -1;
 	if (a == NULL)
 		a = &r->svc->announce; /* withdrawing a route never told: its own next-hop */
-	char *const *nb = r->svc->neighbors;
-	if (exabgp_format(line, sizeof(line), nb, announce, r->pfx, a) < 0) {
-		log_err("%s: command longer than %d bytes; not sent", r->svc->name,
-		        EXABGP_LINE_MAX);
-		return 0;
-	}
+	char *line = exabgp_format(r->svc->neighbors, announce, r->pfx, a);
+	if (line == NULL)
+		return -1; /* out of memory: the route stays pending and is retried */
 	log_debug("exabgp <- %s", line);
 	evbuffer_add_printf(x->out, "%s\n", line);
 	exabgp_ack_push(x, line);
@@ -355,6 +365,15 @@ static const struct speaker_ops exabgp_ops = {
         .close = exabgp_close,
 };
 
+/* epoll refuses regular files and /dev/null; ExaBGP gives us a pipe. */
+static bool exabgp_pollable(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		return false;
+	return !(S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3);
+}
+
 int exabgp_open(struct speaker *sp)
 {
 	struct exabgp *x = calloc(1, sizeof(*x));
@@ -380,7 +399,9 @@ int exabgp_open(struct speaker *sp)
 	x->ack_timer = event_new(sp->base, -1, EV_PERSIST, exabgp_ack_expire, sp);
 	if (!x->out || !x->in || !x->write_ev || !x->ack_timer)
 		goto fail;
-	if (x->in_flags >= 0) {
+	if (x->in_flags >= 0 && !exabgp_pollable(x->in_fd)) {
+		log_warn("stdin is not a pipe, socket or terminal: exabgp acks will not be read");
+	} else if (x->in_flags >= 0) {
 		x->read_ev =
 		        event_new(sp->base, x->in_fd, EV_READ | EV_PERSIST, exabgp_read_cb, sp);
 		if (x->read_ev == NULL || event_add(x->read_ev, NULL) != 0) {

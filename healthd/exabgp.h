@@ -7,11 +7,11 @@
 
 #include "config.h"
 
-/* "[neighbor A, neighbor B ]announce route P next-hop NH med ..." without a newline.
- * A withdrawal carries only next-hop and path-information. Returns the length, or -1
- * when buf is too small. */
-int exabgp_format(char *buf, size_t len, char *const *neighbors, bool announce,
-                  const struct prefix *pfx, const struct route_attrs *attrs);
+/* "[neighbor A, neighbor B ]announce route P next-hop NH med ..." without a newline, in
+ * a string the caller frees; NULL when out of memory. A withdrawal carries only next-hop
+ * and path-information. */
+char *exabgp_format(char *const *neighbors, bool announce, const struct prefix *pfx,
+                    const struct route_attrs *attrs);
 
 /* What one line from ExaBGP on stdin means. */
 enum exabgp_input {
