@@ -1,5 +1,6 @@
 /* The route table every backend works from: wanted state vs what the speaker was told. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "log.h"
 #include "speaker.h"
@@ -56,6 +57,13 @@ void speaker_set(struct speaker *sp, const struct service_cfg *svc, const struct
 	speaker_sync(sp);
 }
 
+static bool speaker_same_path(const struct route_attrs *a, const struct route_attrs *b)
+{
+	if (a->path_information == NULL || b->path_information == NULL)
+		return a->path_information == b->path_information;
+	return strcmp(a->path_information, b->path_information) == 0;
+}
+
 void speaker_sync(struct speaker *sp)
 {
 	if (sp->gone)
@@ -65,6 +73,12 @@ void speaker_sync(struct speaker *sp)
 		if (r->known && r->want == r->sent && !r->resend)
 			continue;
 		int rc;
+		if (r->want != NULL && r->sent != NULL && !speaker_same_path(r->want, r->sent)) {
+			/* Another path id is another route (ADD-PATH): the old one would stay. */
+			if (sp->ops->withdraw(sp, r) != 0)
+				break;
+			r->sent = NULL;
+		}
 		if (r->want != NULL)
 			rc = sp->ops->announce(sp, r);
 		else
@@ -122,6 +136,13 @@ void speaker_gone(struct speaker *sp, const char *why)
 	sp->gone = true;
 	if (sp->on_gone != NULL)
 		sp->on_gone(sp->gone_arg, why);
+}
+
+void speaker_failed(struct speaker *sp, const char *why)
+{
+	if (!sp->gone)
+		sp->failed = true;
+	speaker_gone(sp, why);
 }
 
 void speaker_free(struct speaker *sp)

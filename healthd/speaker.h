@@ -44,6 +44,7 @@ struct speaker {
 	struct speaker_route *routes;
 	size_t nroutes;
 	bool gone;
+	bool failed; /* gone through an I/O error, not a goodbye */
 	speaker_gone_fn on_gone;
 	void *gone_arg;
 };
@@ -58,8 +59,10 @@ void speaker_sync(struct speaker *sp);
 void speaker_reannounce(struct speaker *sp);
 /* Withdraw everything announced, then wait (bounded) for it to reach the speaker. */
 int speaker_shutdown(struct speaker *sp, uint32_t timeout_ms);
-/* For backends: the speaker went away; stops all further writes. */
+/* For backends: the speaker went away (EOF, EPIPE, a shutdown notice); stops all further
+ * writes. speaker_failed: the same, after an I/O error that is not a goodbye. */
 void speaker_gone(struct speaker *sp, const char *why);
+void speaker_failed(struct speaker *sp, const char *why);
 void speaker_free(struct speaker *sp);
 
 /* Backends. */
