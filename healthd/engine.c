@@ -41,7 +41,7 @@ struct engine {
 	struct speaker *sp;
 	struct engine_service *services;
 	size_t nservices;
-	struct event *sig_term, *sig_int, *reannounce;
+	struct event *sig_term, *sig_int, *sig_hup, *reannounce;
 	int exit_code;
 	bool stopping;
 };
@@ -190,7 +190,27 @@ static void engine_signal(evutil_socket_t sig, short what, void *arg)
 
 static void engine_speaker_gone(void *arg, const char *why)
 {
-	engine_stop(arg, why);
+	struct engine *eng = arg;
+	if (eng->sp != NULL && eng->sp->failed)
+		eng->exit_code = 3; /* not a clean goodbye: an I/O error */
+	engine_stop(eng, why);
+}
+
+/* A HUP from a terminal that went away, or an operator expecting a reload, must not kill
+ * healthd: a killed helper leaves its routes announced in ExaBGP. */
+static void engine_sighup(evutil_socket_t sig, short what, void *arg)
+{
+	log_warn("SIGHUP ignored: healthd does not reload; restart it to apply a new "
+	         "configuration (SIGTERM withdraws first)");
+}
+
+/* libevent's own warnings go where ours go, never to stdout. */
+static void engine_libevent_log(int severity, const char *msg)
+{
+	int prio = severity >= EVENT_LOG_ERR    ? LOG_ERR
+	           : severity >= EVENT_LOG_WARN ? LOG_WARNING
+	                                        : LOG_DEBUG;
+	log_msg(prio, "libevent", "%s", msg);
 }
 
 static void engine_reannounce(evutil_socket_t fd, short what, void *arg)
@@ -231,6 +251,7 @@ struct engine *engine_new(struct config *cfg)
 	if (eng == NULL)
 		return NULL;
 	eng->cfg = cfg;
+	event_set_log_callback(engine_libevent_log);
 	eng->base = event_base_new();
 	if (eng->base == NULL)
 		goto fail;
@@ -251,7 +272,8 @@ struct engine *engine_new(struct config *cfg)
 
 	eng->sig_term = evsignal_new(eng->base, SIGTERM, engine_signal, eng);
 	eng->sig_int = evsignal_new(eng->base, SIGINT, engine_signal, eng);
-	if (!eng->sig_term || !eng->sig_int)
+	eng->sig_hup = evsignal_new(eng->base, SIGHUP, engine_sighup, eng);
+	if (!eng->sig_term || !eng->sig_int || !eng->sig_hup)
 		goto fail;
 	if (cfg->speaker.reannounce_ms > 0) {
 		eng->reannounce = event_new(eng->base, -1, EV_PERSIST, engine_reannounce, eng);
@@ -272,6 +294,9 @@ int engine_run(struct engine *eng)
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE to handle, not a death */
 	evsignal_add(eng->sig_term, NULL);
 	evsignal_add(eng->sig_int, NULL);
+	evsignal_add(eng->sig_hup, NULL);
+	signal(SIGUSR1, SIG_IGN); /* their default would kill without withdrawing */
+	signal(SIGUSR2, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	for (size_t i = 0; i < eng->nservices; i++) {
@@ -324,6 +349,8 @@ void engine_free(struct engine *eng)
 		event_free(eng->sig_term);
 	if (eng->sig_int)
 		event_free(eng->sig_int);
+	if (eng->sig_hup)
+		event_free(eng->sig_hup);
 	if (eng->reannounce)
 		event_free(eng->reannounce);
 	child_shutdown();

@@ -7,7 +7,6 @@
 
 /* level: a syslog priority (LOG_ERR .. LOG_DEBUG); messages above it are dropped. */
 void log_init(const char *ident, bool use_syslog, int facility, int level);
-void log_set_level(int level);
 int log_level_parse(const char *name); /* "error", "warning", "info", "debug"; -1 if unknown */
 void log_msg(int prio, const char *func, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -1,8 +1,11 @@
 /* Command line: run, check, version, help. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "engine.h"
@@ -151,6 +154,8 @@ static int cmd_check(int argc, char **argv)
 	return text != NULL ? EXIT_OK : EXIT_RUNTIME;
 }
 
+static bool stdout_closed;
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *file = NULL;
@@ -160,6 +165,10 @@ static int cmd_run(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 
 	log_init("healthd", false, LOG_DAEMON, debug ? LOG_DEBUG : LOG_INFO);
+	if (stdout_closed) {
+		log_err("stdout is closed: it must lead to the BGP speaker");
+		return EXIT_RUNTIME;
+	}
 	struct config *cfg = load_config(file);
 	if (cfg == NULL) {
 		fprintf(stderr, "healthd: %s is invalid; nothing announced\n", file);
@@ -180,8 +189,28 @@ static int cmd_run(int argc, char **argv)
 	return rc;
 }
 
+/* A closed standard fd would be taken by the next socket or pipe: a probe's bytes could
+ * then reach the speaker. Hold each closed one with /dev/null; true if stdout was closed. */
+static bool hold_std_fds(void)
+{
+	bool closed_out = false;
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			closed_out = true;
+		int null = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (null >= 0 && null != fd) {
+			dup2(null, fd);
+			close(null);
+		}
+	}
+	return closed_out;
+}
+
 int main(int argc, char **argv)
 {
+	stdout_closed = hold_std_fds();
 	if (argc < 2) {
 		fputs(usage_main, stderr);
 		return EXIT_USAGE;
