@@ -152,6 +152,15 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 {
 	if (!p->running)
 		return;
+	/* The detail may point into the run's own buffers: format it before cancel frees
+	 * them. */
+	char detail[sizeof(p->last.detail)] = "";
+	if (fmt != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof(detail), fmt, ap);
+		va_end(ap);
+	}
 	p->running = false;
 	evtimer_del(p->deadline_ev);
 	p->ops->cancel(p);
@@ -163,13 +172,7 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 	r->latency_us = d.tv_sec < 0 ? 0 : (uint32_t)(d.tv_sec * 1000000 + d.tv_usec);
 	r->reason = reason;
 	r->status = probe_reason_info(reason)->status;
-	r->detail[0] = '\0';
-	if (fmt != NULL) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
-		va_end(ap);
-	}
+	memcpy(r->detail, detail, sizeof(r->detail));
 	if (p->on_done != NULL)
 		p->on_done(p, r, p->on_done_arg);
 }
