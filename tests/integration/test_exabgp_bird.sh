@@ -24,11 +24,17 @@ timeout_s=$(dur_s $TIMEOUT)
 DOWN_BOUND=$(awk -v f="$FALL" -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { printf "%.3f", f * fi + t + 2 }')
 # Service back -> route announced: RISE successes, same slack, plus BGP.
 UP_BOUND=$(awk -v r="$RISE" -v i="$interval_s" -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { printf "%.3f", i + r * (fi + t) + 3 }')
+# Service hangs (accepts, never answers) -> route withdrawn: the first failing run
+# starts within one interval and takes a whole timeout; the next runs follow at the
+# fast interval or, when a run lasts longer than that, right after it.
+slow_s=$(awk -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { print (fi > t ? fi : t) }')
+HANG_BOUND=$(awk -v i="$interval_s" -v f="$FALL" -v s="$slow_s" -v t="$timeout_s" 'BEGIN { printf "%.3f", i + t + (f - 1) * s + 2 }')
 # Maintenance file: noticed at the next check at the latest, plus BGP.
 MAINT_BOUND=$(awk -v i="$interval_s" 'BEGIN { printf "%.3f", i + 3 }')
 
 WEB=203.0.113.80/32    # served by nginx: healthy
 BROKEN=203.0.113.81/32 # its check connects to a port where nothing listens
+HTTPCHK=203.0.113.82/32 # its check asks nginx over HTTP: a hung nginx fails it
 # IPv6 over the IPv4 session: "next-hop self" would make ExaBGP send next hop 0.0.0.0
 # (BIRD drops it: "mismatched address family"), so this one names an IPv6 next hop.
 WEB6=2001:db8::80/128
@@ -67,6 +73,13 @@ cat >"$T/healthd.json" <<EOF
 			"checks": [ { "type": "tcp", "host": "$SERVICE_ADDR", "port": $NGINX_PORT } ]
 		},
 		{
+			"name": "http",
+			"prefixes": [ "$HTTPCHK" ],
+			"announce": { "next_hop": "self", "med": 100 },
+			"checks": [ { "type": "tcp", "host": "$SERVICE_ADDR", "port": $NGINX_PORT,
+			              "send": "HEAD / HTTP/1.0\\r\\n\\r\\n", "expect": "HTTP/1.1 200" } ]
+		},
+		{
 			"name": "broken",
 			"prefixes": [ "$BROKEN" ],
 			"announce": { "next_hop": "self", "med": 200 },
@@ -76,7 +89,7 @@ cat >"$T/healthd.json" <<EOF
 }
 EOF
 note "lab in $T: nginx $SERVICE_ADDR:$NGINX_PORT, BGP $EXA_ADDR -> $BIRD_ADDR port $BGP_PORT"
-note "bounds: down ${DOWN_BOUND}s (fall*fast_interval + timeout + 2), up ${UP_BOUND}s, maintenance ${MAINT_BOUND}s"
+note "bounds: down ${DOWN_BOUND}s (fall*fast_interval + timeout + 2), hung ${HANG_BOUND}s, up ${UP_BOUND}s, maintenance ${MAINT_BOUND}s"
 
 start_exabgp "$HEALTHD run -c $T/healthd.json"
 if find_helper 10; then ok "ExaBGP spawned healthd (pid $HEALTHD_PID)"; else not_ok "ExaBGP spawned healthd within 10s"; fi
@@ -143,6 +156,32 @@ if wait_route_present "$WEB" "$UP_BOUND"; then
 	ok "(c) removing the disable_file announces $WEB again (${ELAPSED}s)"
 else
 	not_ok "(c) $WEB back within ${UP_BOUND}s of removing the disable_file"
+fi
+
+# (h) a hung service: nginx stopped with SIGSTOP still accepts connections (the kernel
+# completes the handshake) but never answers, so the HTTP check times out.
+if wait_route_present "$HTTPCHK" 10; then
+	nginx_pids="$NGINX_PID $(pgrep -P "$NGINX_PID" | tr '\n' ' ')"
+	# shellcheck disable=SC2086 # a list of PIDs
+	kill -STOP $nginx_pids
+	if wait_route_absent "$HTTPCHK" "$(awk -v b="$HANG_BOUND" 'BEGIN { print b + 8 }')"; then
+		if le "$ELAPSED" "$HANG_BOUND"; then
+			ok "(h) hung nginx: $HTTPCHK withdrawn within ${HANG_BOUND}s (${ELAPSED}s)"
+		else
+			not_ok "(h) hung nginx: $HTTPCHK withdrawn within ${HANG_BOUND}s" "took ${ELAPSED}s"
+		fi
+	else
+		not_ok "(h) hung nginx: $HTTPCHK withdrawn" "still present after ${ELAPSED}s"
+	fi
+	# shellcheck disable=SC2086
+	kill -CONT $nginx_pids
+	if wait_route_present "$HTTPCHK" "$UP_BOUND"; then
+		ok "(h) $HTTPCHK announced again once nginx answers (${ELAPSED}s)"
+	else
+		not_ok "(h) $HTTPCHK back within ${UP_BOUND}s of nginx answering again"
+	fi
+else
+	not_ok "(h) $HTTPCHK (HTTP check over tcp send/expect) in BIRD"
 fi
 
 # Every line healthd wrote was a command ExaBGP understood.
