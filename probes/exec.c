@@ -282,6 +282,17 @@ static void exec_done_cb(struct child *c, int wstatus, void *arg)
 	probe_done(p, reason, "%s", detail);
 }
 
+static void exec_expire(struct probe *p)
+{
+	struct exec_check *e = p->priv;
+	char detail[64];
+
+	if (e == NULL || e->child == NULL)
+		return;
+	snprintf(detail, sizeof(detail), "timed out after %ums", (unsigned)p->timeout_ms);
+	exec_log_output(p, e->child, detail);
+}
+
 static void exec_soon_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
@@ -413,4 +424,5 @@ const struct probe_ops probe_exec_ops = {
         .cancel = exec_cancel,
         .free = exec_free,
         .to_json = exec_to_json,
+        .expire = exec_expire,
 };

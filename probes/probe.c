@@ -123,6 +123,8 @@ void probe_set_done(struct probe *p, probe_done_fn fn, void *arg)
 static void probe_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
+	if (p->ops->expire != NULL)
+		p->ops->expire(p);
 	probe_done(p, PR_TIMEOUT, "no result within %ums", (unsigned)p->timeout_ms);
 }
 

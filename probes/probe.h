@@ -76,6 +76,9 @@ struct probe_ops {
 	void (*cancel)(struct probe *);           /* release the run's resources; idempotent */
 	void (*free)(struct probe *);             /* free priv */
 	json_t *(*to_json)(const struct probe *); /* normalized type-specific keys */
+	/* Optional: the run reached its deadline, before cancel; a last chance to log what
+	 * it saw (the output of a command that hung). */
+	void (*expire)(struct probe *);
 };
 
 struct probe {

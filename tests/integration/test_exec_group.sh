@@ -83,6 +83,13 @@ else
 	not_ok "no process of a timed-out run outlived it by ${LEAK_AGE}s" "leaked (age): $leaked"
 fi
 
+# A run killed at its timeout is logged as such, with what it printed (nothing here).
+if grep -q "timed out after $TIMEOUT, no output" "$T/healthd.err"; then
+	ok "the timed-out run is logged with its output"
+else
+	not_ok "the timed-out run is logged with its output" "$(tail -n 3 "$T/healthd.err")"
+fi
+
 # Zombies: a child that stays <defunct> across two looks 0.5 s apart was never reaped.
 z1=$(zombies_of "$HPID")
 sleep 0.5
