@@ -116,14 +116,15 @@ static char *exabgp_ack_pop(struct exabgp *x)
 	return cmd;
 }
 
-static void exabgp_ack_push(struct exabgp *x, const char *cmd)
+/* Takes ownership of cmd. */
+static void exabgp_ack_push(struct exabgp *x, char *cmd)
 {
 	if (x->ack_count == EXABGP_ACKS_MAX) { /* ExaBGP is not acking: forget the oldest */
 		free(exabgp_ack_pop(x));
 		x->ack_late++;
 	}
 	struct exabgp_ack *a = &x->acks[(x->ack_head + x->ack_count) % EXABGP_ACKS_MAX];
-	a->cmd = strdup(cmd);
+	a->cmd = cmd;
 	gettimeofday(&a->sent, NULL);
 	x->ack_count++;
 }
