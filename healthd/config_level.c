@@ -9,6 +9,7 @@
 #include "cfgjson.h"
 #include "config_priv.h"
 #include "duration.h"
+#include "source_check.h"
 
 #define LEVEL_MIN_INTERVAL_MS 10 /* below this a check is a busy loop, not a probe */
 #define LEVEL_MAX_RISE_FALL   1000
@@ -160,6 +161,27 @@ void config_level_validate(struct config_loader *ld, const struct config_level *
 		              "interval %s must be longer than timeout %s", interval, timeout);
 }
 
+/* A source the node does not have would fail every probe bound to it: refuse it now. */
+static void level_source_local(struct config_loader *ld, const struct config_source_use *u)
+{
+	char addr[INET6_ADDRSTRLEN], why[128];
+	int rc = source_check_addr(u->family, &u->addr, why, sizeof(why));
+
+	if (rc == 1)
+		return;
+	inet_ntop(u->family, &u->addr, addr, sizeof(addr));
+	if (rc < 0)
+		config_err_at(ld->e, u->path, NULL,
+		              "cannot tell whether %s is configured locally: %s (set "
+		              "\"source_check\": false to skip)",
+		              addr, why);
+	else
+		config_err_at(ld->e, u->path, NULL,
+		              "%s is not configured on any local interface (set "
+		              "\"source_check\": false to skip)",
+		              addr);
+}
+
 void config_level_check_sources(struct config_loader *ld)
 {
 	const struct config *cfg = ld->cfg;
@@ -183,5 +205,7 @@ void config_level_check_sources(struct config_loader *ld)
 			        addr, pfx, i, j);
 			break;
 		}
+		if (cfg->source_check)
+			level_source_local(ld, u);
 	}
 }

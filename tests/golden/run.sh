@@ -123,7 +123,14 @@ done
 for json in "$ROOT"/examples/*.json; do
 	[ -f "$json" ] || continue
 	name=examples/$(basename "$json")
-	if "$HEALTHD" check -c "$json" >"$TMP/out" 2>"$TMP/err"; then
+	# The examples are for production, where their source addresses exist; this machine
+	# has none of them, so they are checked with "source_check": false unless they set it.
+	ex=$json
+	if ! grep -q '"source_check"' "$json"; then
+		ex=$TMP/example-$(basename "$json")
+		sed '0,/{/s//{ "source_check": false,/' "$json" >"$ex"
+	fi
+	if "$HEALTHD" check -c "$ex" >"$TMP/out" 2>"$TMP/err"; then
 		ok "$name"
 	else
 		not_ok "$name" "$(head -5 "$TMP/err")"

@@ -1,0 +1,439 @@
+/* The http probe: one GET or HEAD through libcurl's multi interface on the probe's event
+ * loop (curlev.c), from the node's unique source address, judged on its status and body.
+ *
+ * A run reads only what it needs: the body up to max_body, and no further once the
+ * expected text is found or the status has already failed; the transfer is then stopped
+ * on purpose, so the latency probe.c measures ends at the last byte needed. probe.c's
+ * timer is the run's only deadline: at it, http_cancel detaches the transfer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "http_priv.h"
+
+#define HTTP_SNIPPET 48 /* body bytes quoted in a failure's detail */
+
+/* Bind the source address of the socket's family before curl connects it, exactly as
+ * the tcp probe does (net_bind_source): the same rules and the same errors. */
+static int http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct probe *p = arg;
+	struct http_check *h = p->priv;
+	int family, rc;
+	socklen_t len = sizeof(family);
+
+	if (purpose != CURLSOCKTYPE_IPCXN)
+		return CURL_SOCKOPT_OK;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0) {
+		h->bind_err = errno;
+		return CURL_SOCKOPT_ERROR;
+	}
+	rc = net_bind_source(fd, family, &p->source);
+	if (rc < 0) {
+		h->bind_err = -rc;
+		return CURL_SOCKOPT_ERROR;
+	}
+	return CURL_SOCKOPT_OK;
+}
+
+static int http_keep(struct http_check *h, const char *data, size_t len)
+{
+	if (h->bodylen + len > h->bodycap) {
+		size_t cap = h->bodycap == 0 ? 4096 : h->bodycap;
+		while (cap < h->bodylen + len)
+			cap *= 2;
+		if (cap > h->max_body)
+			cap = h->max_body;
+		char *b = realloc(h->body, cap + 1); /* + 1: NUL for the snippet */
+		if (b == NULL)
+			return -1;
+		h->body = b;
+		h->bodycap = cap;
+	}
+	memcpy(h->body + h->bodylen, data, len);
+	h->bodylen += len;
+	h->body[h->bodylen] = '\0';
+	return 0;
+}
+
+/* Body bytes as they arrive. Returning less than given stops the transfer
+ * (CURLE_WRITE_ERROR); h->enough tells that apart from a real failure. */
+static size_t http_write_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct probe *p = arg;
+	struct http_check *h = p->priv;
+	size_t len = size * n, take;
+
+	if (len == 0)
+		return 0;
+	if (!h->status_seen) {
+		long code = 0;
+		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
+		h->status_seen = true;
+		h->status_bad = !http_status_ok(h, code);
+	}
+	take = len < h->max_body - h->bodylen ? len : h->max_body - h->bodylen;
+	/* Search only where a match could newly end, so a slow trickle stays linear. */
+	size_t from = h->bodylen >= h->expectlen ? h->bodylen - h->expectlen + 1 : 0;
+	if (http_keep(h, data, take) != 0)
+		return 0;
+	if (h->status_bad) {
+		h->enough = true; /* the first bytes make the detail; the rest cannot help */
+		return 0;
+	}
+	if (h->expect != NULL && !h->matched &&
+	    memmem(h->body + from, h->bodylen - from, h->expect, h->expectlen) != NULL) {
+		h->matched = true;
+		if (h->regex_src == NULL) {
+			h->enough = true;
+			return 0;
+		}
+	}
+	if (h->bodylen == h->max_body) {
+		h->at_max = h->enough = true;
+		return 0;
+	}
+	return len;
+}
+
+/* The first bytes of the body, printable, for a failure's detail. */
+static void http_snippet(const struct http_check *h, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < h->bodylen && i < HTTP_SNIPPET && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)h->body[i];
+		if (c == '\n' || c == '\r') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : 'r';
+		} else if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			out[o++] = (char)c;
+		} else {
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+		}
+	}
+	out[o] = '\0';
+}
+
+static json_t *http_ms(CURL *e, CURLINFO what)
+{
+	curl_off_t us = 0;
+	if (curl_easy_getinfo(e, what, &us) != CURLE_OK || us <= 0)
+		return NULL;
+	return json_real((double)(us / 100) / 10.0);
+}
+
+/* What the run saw, for `healthd probe` and status output. */
+static void http_facts(struct probe *p)
+{
+	struct http_check *h = p->priv;
+	CURL *e = h->easy;
+	long code = 0, version = 0, port = 0, verify = 0;
+	char *ip = NULL, buf[HTTP_ADDRSTRLEN];
+
+	if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code > 0)
+		probe_fact(p, "status", json_integer(code));
+	if (curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version) == CURLE_OK && version != 0)
+		probe_fact(p, "http_version",
+		           json_string(version == CURL_HTTP_VERSION_1_0   ? "1.0"
+		                       : version == CURL_HTTP_VERSION_1_1 ? "1.1"
+		                       : version == CURL_HTTP_VERSION_2_0 ? "2"
+		                                                          : "3"));
+	if (!h->head)
+		probe_fact(p, "bytes", json_integer((json_int_t)h->bodylen));
+	if (h->at_max)
+		probe_fact(p, "max_body_reached", json_true());
+	if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL && *ip &&
+	    curl_easy_getinfo(e, CURLINFO_PRIMARY_PORT, &port) == CURLE_OK) {
+		snprintf(buf, sizeof(buf), strchr(ip, ':') ? "[%s]:%ld" : "%s:%ld", ip, port);
+		probe_fact(p, "remote", json_string(buf));
+	}
+	if (curl_easy_getinfo(e, CURLINFO_LOCAL_IP, &ip) == CURLE_OK && ip != NULL && *ip)
+		probe_fact(p, "local", json_string(ip));
+	if (h->https && h->insecure) {
+		probe_fact(p, "tls_verify", json_string("off"));
+	} else if (h->https &&
+	           curl_easy_getinfo(e, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK) {
+		char v[48];
+		snprintf(v, sizeof(v), verify == 0 ? "ok" : "failed (X509 error %ld)", verify);
+		probe_fact(p, "tls_verify", json_string(v));
+	}
+	probe_fact(p, "connect_ms", http_ms(e, CURLINFO_CONNECT_TIME_T));
+	if (h->https)
+		probe_fact(p, "tls_ms", http_ms(e, CURLINFO_APPCONNECT_TIME_T));
+	probe_fact(p, "first_byte_ms", http_ms(e, CURLINFO_STARTTRANSFER_TIME_T));
+}
+
+/* A complete answer, or as much of it as was needed: judge status, then body. */
+static void http_judge(struct probe *p)
+{
+	struct http_check *h = p->priv;
+	long code = 0;
+	char snip[HTTP_SNIPPET * 4 + 8], src[HTTP_ADDRSTRLEN], *local = NULL;
+	const char *cut = h->at_max ? " (max_body)" : "";
+
+	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
+	http_snippet(h, snip, sizeof(snip));
+	if (!http_status_ok(h, code)) {
+		probe_done(p, PR_BAD_STATUS, "HTTP %ld from %s, expected %s: \"%s\"", code,
+		           h->remote, h->status_text, snip);
+		return;
+	}
+	if (h->expect != NULL && !h->matched) {
+		probe_done(p, PR_BODY_MISMATCH,
+		           "HTTP %ld from %s: no \"%s\" in %zu bytes%s: \"%s\"", code, h->remote,
+		           h->expect, h->bodylen, cut, snip);
+		return;
+	}
+	if (h->regex_src != NULL) {
+		regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)h->bodylen};
+		/* REG_STARTEND: a NUL inside the body does not end the text to match. */
+		if (regexec(&h->regex, h->body != NULL ? h->body : "", 1, &m, REG_STARTEND) != 0) {
+			probe_done(
+			        p, PR_BODY_MISMATCH,
+			        "HTTP %ld from %s: body does not match /%s/ in %zu bytes%s: \"%s\"",
+			        code, h->remote, h->regex_src, h->bodylen, cut, snip);
+			return;
+		}
+	}
+	/* A copy: probe_done frees the easy handle that owns curl's string before it
+	 * formats the detail. */
+	curl_easy_getinfo(h->easy, CURLINFO_LOCAL_IP, &local);
+	snprintf(src, sizeof(src), "%s", local != NULL && *local ? local : "?");
+	probe_done(p, PR_OK, "HTTP %ld from %s from %s%s%s", code, h->remote, src,
+	           h->head      ? ""
+	           : h->matched ? ", body matched"
+	                        : "",
+	           h->regex_src != NULL ? ", regex matched" : "");
+}
+
+/* The configured source of the target's family, for failure details; else "any". */
+static const char *http_source(const struct probe *p, char *buf, size_t len)
+{
+	const struct http_check *h = p->priv;
+	struct sockaddr_storage ss = {0};
+
+	if (h->remote[0] != '[' && p->source.has_v4) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_addr = p->source.v4;
+	} else if (h->remote[0] == '[' && p->source.has_v6) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_addr = p->source.v6;
+	} else {
+		return "any";
+	}
+	net_addr_format_host((struct sockaddr *)&ss, buf, len);
+	return buf;
+}
+
+static void http_failed(struct probe *p, CURLcode rc)
+{
+	struct http_check *h = p->priv;
+	const char *why = h->errbuf[0] != '\0' ? h->errbuf : curl_easy_strerror(rc);
+	char src[HTTP_ADDRSTRLEN];
+	long oserr = 0;
+
+	curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &oserr);
+	switch (rc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		if (h->bind_err == 0)
+			break;
+		probe_done(p, PR_CONNECT, "connect to %s from %s: %s", h->remote,
+		           http_source(p, src, sizeof(src)), strerror(h->bind_err));
+		return;
+	case CURLE_COULDNT_CONNECT:
+		probe_done(p,
+		           oserr == ECONNREFUSED                           ? PR_REFUSED
+		           : oserr == ENETUNREACH || oserr == EHOSTUNREACH ? PR_UNREACHABLE
+		                                                           : PR_CONNECT,
+		           "connect to %s from %s: %s", h->remote, http_source(p, src, sizeof(src)),
+		           oserr != 0 ? strerror((int)oserr) : why);
+		return;
+	case CURLE_OPERATION_TIMEDOUT:
+		probe_done(p, PR_TIMEOUT, "%s: %s", h->remote, why);
+		return;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_USE_SSL_FAILED:
+		probe_done(p, PR_TLS, "TLS with %s: %s", h->remote, why);
+		return;
+	case CURLE_GOT_NOTHING:
+		probe_done(p, PR_CLOSED, "%s closed the connection without a reply", h->remote);
+		return;
+	case CURLE_PARTIAL_FILE:
+		probe_done(p, PR_CLOSED, "%s closed the connection mid-body: %s", h->remote, why);
+		return;
+	case CURLE_SEND_ERROR:
+		probe_done(p, oserr == ECONNRESET ? PR_RESET : PR_SEND, "send to %s: %s", h->remote,
+		           why);
+		return;
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_WRITE_ERROR: /* not h->enough: our own buffer failed */
+		probe_done(p, PR_INTERNAL, "%s: %s", h->remote, why);
+		return;
+	default:
+		break;
+	}
+	/* Everything else happened while reading the reply: reset, malformed, HTTP/2 error. */
+	probe_done(p, oserr == ECONNRESET ? PR_RESET : PR_RECV, "receive from %s: %s", h->remote,
+	           why);
+}
+
+static void http_done(struct curlev_xfer *x, CURLcode rc, void *arg)
+{
+	struct probe *p = arg;
+	struct http_check *h = p->priv;
+
+	(void)x;
+	h->finished = true;
+	http_facts(p);
+	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->enough))
+		http_judge(p);
+	else
+		http_failed(p, rc);
+}
+
+/* Where a run stopped by the deadline was: the detail probe.c writes cannot say. */
+static void http_stalled_fact(struct probe *p)
+{
+	struct http_check *h = p->priv;
+	curl_off_t conn = 0, tls = 0, first = 0;
+	const char *where;
+
+	curl_easy_getinfo(h->easy, CURLINFO_CONNECT_TIME_T, &conn);
+	curl_easy_getinfo(h->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+	curl_easy_getinfo(h->easy, CURLINFO_STARTTRANSFER_TIME_T, &first);
+	if (conn == 0)
+		where = "connect";
+	else if (h->https && tls == 0)
+		where = "tls";
+	else if (first == 0)
+		where = "response";
+	else
+		where = "body";
+	probe_fact(p, "stalled_in", json_string(where));
+	probe_fact(p, "bytes", json_integer((json_int_t)h->bodylen));
+}
+
+static void http_cancel(struct probe *p)
+{
+	struct http_check *h = p->priv;
+
+	if (h == NULL)
+		return;
+	if (h->soon != NULL)
+		event_free(h->soon);
+	h->soon = NULL;
+	if (h->xfer != NULL && !h->finished)
+		http_stalled_fact(p);
+	/* Detaching from the multi closes the connection; safe here, as cancel never runs
+	 * inside a curl callback (curlev reports only after curl has returned). */
+	curlev_remove(h->xfer);
+	h->xfer = NULL;
+	if (h->easy != NULL)
+		curl_easy_cleanup(h->easy);
+	h->easy = NULL;
+	free(h->body);
+	h->body = NULL;
+	h->bodylen = h->bodycap = 0;
+}
+
+static void http_soon_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	probe_done(arg, PR_INTERNAL, "cannot start the transfer (out of memory)");
+}
+
+static int http_setopts(struct probe *p)
+{
+	struct http_check *h = p->priv;
+	CURL *e = h->easy;
+	CURLcode rc = CURLE_OK;
+
+#define HTTP_SET(opt, val)                                                                         \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(e, opt, val);                                        \
+	} while (0)
+	HTTP_SET(CURLOPT_URL, h->url);
+	HTTP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
+	/* The environment's http_proxy must not route a probe of this node elsewhere. */
+	HTTP_SET(CURLOPT_PROXY, "");
+	/* Every run opens its own connection: connecting is part of what is checked. */
+	HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
+	HTTP_SET(CURLOPT_FORBID_REUSE, 1L);
+	HTTP_SET(CURLOPT_NOBODY, h->head ? 1L : 0L);
+	HTTP_SET(CURLOPT_USERAGENT, "healthd");
+	HTTP_SET(CURLOPT_ERRORBUFFER, h->errbuf);
+	HTTP_SET(CURLOPT_WRITEFUNCTION, http_write_cb);
+	HTTP_SET(CURLOPT_WRITEDATA, p);
+	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
+	HTTP_SET(CURLOPT_SOCKOPTDATA, p);
+	if (h->req_headers != NULL)
+		HTTP_SET(CURLOPT_HTTPHEADER, h->req_headers);
+	if (h->connect_list != NULL)
+		HTTP_SET(CURLOPT_CONNECT_TO, h->connect_list);
+	if (h->https) {
+		HTTP_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
+		HTTP_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
+		if (h->ca_file != NULL)
+			HTTP_SET(CURLOPT_CAINFO, h->ca_file);
+	}
+#undef HTTP_SET
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+static void http_start(struct probe *p, struct event_base *base, const struct timeval *deadline)
+{
+	struct http_check *h = p->priv;
+
+	(void)deadline; /* probe.c's timer is the run's only deadline */
+	h->status_seen = h->status_bad = h->matched = h->enough = h->at_max = false;
+	h->finished = false;
+	h->bind_err = 0;
+	h->errbuf[0] = '\0';
+	h->easy = curl_easy_init();
+	if (h->easy != NULL && http_setopts(p) == 0 &&
+	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)
+		return;
+	/* Report from the loop, not from inside probe_run. */
+	h->soon = evtimer_new(base, http_soon_cb, p);
+	if (h->soon == NULL) {
+		probe_done(p, PR_INTERNAL, "out of memory");
+		return;
+	}
+	struct timeval now = {0, 0};
+	evtimer_add(h->soon, &now);
+}
+
+static void http_free(struct probe *p)
+{
+	struct http_check *h = p->priv;
+
+	if (h == NULL)
+		return;
+	http_cancel(p);
+	http_config_free(h);
+	free(h);
+	p->priv = NULL;
+}
+
+const struct probe_ops probe_http_ops = {
+        .name = "http",
+        .keys = http_keys,
+        .configure = http_configure,
+        .start = http_start,
+        .cancel = http_cancel,
+        .free = http_free,
+        .to_json = http_to_json,
+};
