@@ -9,8 +9,8 @@
 #include "probe.h"
 
 static const struct probe_ops *const registry[] = {
-        &probe_tcp_ops,
-        &probe_exec_ops,
+        &probe_tcp_ops, &probe_exec_ops,       &probe_http_ops,
+        &probe_dns_ops, &probe_dns_serial_ops, &probe_dns_axfr_ops,
 };
 
 const char *const probe_common_keys[] = {
@@ -42,6 +42,8 @@ static const struct probe_reason_info reasons[PR_COUNT] = {
         [PR_BODY_MISMATCH] = {PROBE_FAIL, "body-mismatch", "body did not match"},
         [PR_STALE_SERIAL] = {PROBE_FAIL, "stale-serial", "zone serial behind the primaries"},
         [PR_TRANSFER] = {PROBE_FAIL, "transfer", "zone transfer failed"},
+        [PR_PRIMARIES_SILENT] = {PROBE_FAIL, "primaries-silent",
+                                 "no primary answered for longer than allowed"},
         [PR_TLS] = {PROBE_FAIL, "tls", "TLS handshake or verification failed"},
         [PR_INTERNAL] = {PROBE_ERROR, "internal", "internal error"},
 };

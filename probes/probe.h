@@ -47,6 +47,7 @@ enum probe_reason {
 	PR_BODY_MISMATCH,
 	PR_STALE_SERIAL,
 	PR_TRANSFER,
+	PR_PRIMARIES_SILENT,
 	PR_TLS,
 	PR_INTERNAL,
 	PR_COUNT
@@ -132,5 +133,9 @@ bool probe_result_healthy(const struct probe *p, const struct probe_result *r);
 /* The registry: one line per type in probe.c. */
 extern const struct probe_ops probe_tcp_ops;
 extern const struct probe_ops probe_exec_ops;
+extern const struct probe_ops probe_http_ops;
+extern const struct probe_ops probe_dns_ops;
+extern const struct probe_ops probe_dns_serial_ops;
+extern const struct probe_ops probe_dns_axfr_ops;
 
 #endif

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs healthd's test suites and adds up what passed and failed.
 #
-#   bash tests/run.sh [unit|golden|integration]...     (none: all three)
+#   bash tests/run.sh [unit|golden|integration|fuzz]...     (none: all four)
 #
 # unit:        every executable $BUILD/tests/test_* (Check; counted from its
 #              "Checks: N, Failures: N, Errors: N" lines, else 1 per binary)
 # golden:      tests/golden/run.sh, when it exists
 # integration: every tests/integration/test_*.sh (each ends with "N passed, N failed")
+# fuzz:        tests/fuzz/run.sh: each libFuzzer target briefly (FUZZ_TIME, default 20 s);
+#              skipped when clang or libFuzzer is missing
 #
 # Environment: HEALTHD (default: the first file of $BUILD/bin/healthd, $BUILD/healthd,
 # ./healthd),
@@ -31,10 +33,10 @@ TEST_TIMEOUT=${TEST_TIMEOUT:-300}
 export HEALTHD BUILD
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit golden integration)
+[ ${#suites[@]} -gt 0 ] || suites=(unit golden integration fuzz)
 for s in "${suites[@]}"; do
-	case $s in unit | golden | integration) ;; *)
-		echo "usage: bash tests/run.sh [unit|golden|integration]..." >&2
+	case $s in unit | golden | integration | fuzz) ;; *)
+		echo "usage: bash tests/run.sh [unit|golden|integration|fuzz]..." >&2
 		exit 2
 		;;
 	esac
@@ -129,6 +131,13 @@ for s in "${suites[@]}"; do
 			[ -f "$t" ] || continue
 			run_file integration "${t#"$ROOT"/}" bash "$t"
 		done
+		;;
+	fuzz)
+		if [ -f "$ROOT/tests/fuzz/run.sh" ]; then
+			run_file fuzz tests/fuzz/run.sh bash "$ROOT/tests/fuzz/run.sh"
+		else
+			printf '\n=== fuzz: no tests/fuzz/run.sh\n'
+		fi
 		;;
 	esac
 done

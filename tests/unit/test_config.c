@@ -10,6 +10,9 @@
 #include "../../healthd/config.h"
 #include "unit.h"
 
+/* The registry, in its order (probes/probe.c). */
+#define TYPES "tcp, exec, http, dns, dns-serial, dns-axfr"
+
 #define NAME "t.json"
 
 /* All messages of a refused config, one per line. */
@@ -112,7 +115,7 @@ END_TEST
 START_TEST(test_source_types)
 {
 	same_errors(
-	        errors_of("{\"source\": \"198.51.100.7\",\n"
+	        errors_of("{\"source\": \"198.51.100.7\", \"source_check\": false,\n"
 	                  " \"defaults\": {\"source\": {\"ipv4\": \"2001:db8::1\", \"ipv6\": "
 	                  "\"2001:db8::1\", \"ipv5\": \"x\"}},\n"
 	                  " \"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\"],\n"
@@ -231,7 +234,8 @@ START_TEST(test_source_in_prefix)
 {
 	same_errors(
 	        errors_of(
-	                "{\"source\": {\"ipv4\": \"192.0.2.53\", \"ipv6\": \"2001:db8:ffff::7\"},\n"
+	                "{\"source\": {\"ipv4\": \"192.0.2.53\", \"ipv6\": \"2001:db8:ffff::7\"}, "
+	                "\"source_check\": false,\n"
 	                " \"defaults\": {\"source\": {\"ipv6\": \"2001:db8::53\"}},\n"
 	                " \"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\", "
 	                "\"2001:db8::53/128\"],\n"
@@ -263,10 +267,9 @@ START_TEST(test_check_type)
 	                  "  \"checks\": [{\"type\": \"ping\", \"host\": \"127.0.0.1\"},\n"
 	                  "             {\"host\": \"127.0.0.1\"}, \"tcp\", {\"type\": 7}]}]}\n"),
 	        "t.json:2:15: services[0].checks[0].type: unknown check type \"ping\" (valid "
-	        "types: "
-	        "tcp, exec)\n"
-	        "t.json:3:14: services[0].checks[1].type: required key is missing (one of tcp, "
-	        "exec)\n"
+	        "types: " TYPES ")\n"
+	        "t.json:3:14: services[0].checks[1].type: required key is missing (one of " TYPES
+	        ")\n"
 	        "t.json:3:37: services[0].checks[2]: expected object\n"
 	        "t.json:3:45: services[0].checks[3].type: expected non-empty string\n");
 }
@@ -358,15 +361,16 @@ END_TEST
 START_TEST(test_speaker_log)
 {
 	same_errors(
-	        errors_of("{\"speaker\": {\"type\": \"bird\", \"neighbors\": [\"192.0.2.254\", "
+	        errors_of("{\"speaker\": {\"type\": \"quagga\", \"neighbors\": [\"192.0.2.254\", "
 	                  "\"a,b\", \"\"], \"ack_timeout\": 0},\n"
 	                  " \"log\": {\"facility\": \"local8\", \"level\": \"loud\"},\n"
 	                  " \"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\"], "
 	                  "\"neighbors\": [\" x\"],\n"
 	                  "   \"checks\": [" TCP53 "]}]}\n"),
-	        "t.json:1:14: speaker.type: unknown speaker type \"bird\" (valid types: exabgp)\n"
-	        "t.json:1:66: speaker.neighbors[2]: expected non-empty string\n"
-	        "t.json:1:71: speaker.ack_timeout: must be greater than 0\n"
+	        "t.json:1:14: speaker.type: unknown speaker type \"quagga\" (valid types: exabgp, "
+	        "bird, birdc-stdout)\n"
+	        "t.json:1:68: speaker.neighbors[2]: expected non-empty string\n"
+	        "t.json:1:73: speaker.ack_timeout: must be greater than 0\n"
 	        "t.json:2:10: log.facility: unknown facility \"local8\" (valid: daemon, user, "
 	        "local0 "
 	        "to local7)\n"
@@ -399,7 +403,8 @@ END_TEST
 START_TEST(test_timing_nearest_wins)
 {
 	struct config *cfg = load_ok(
-	        "{\"source\": {\"ipv4\": \"198.51.100.7\", \"ipv6\": \"2001:db8:ffff::7\"},\n"
+	        "{\"source\": {\"ipv4\": \"198.51.100.7\", \"ipv6\": \"2001:db8:ffff::7\"}, "
+	        "\"source_check\": false,\n"
 	        " \"defaults\": {\"interval\": \"10s\", \"fast_interval\": \"1s\", \"timeout\": "
 	        "\"2s\", \"rise\": 5, \"fall\": 6},\n"
 	        " \"services\": [\n"
@@ -516,7 +521,7 @@ START_TEST(test_on_down_replaces)
 END_TEST
 
 static const char small_config[] =
-        "{\"source\": {\"ipv4\": \"198.51.100.7\"},\n"
+        "{\"source\": {\"ipv4\": \"198.51.100.7\"}, \"source_check\": false,\n"
         " \"defaults\": {\"interval\": 5, \"timeout\": 1.5, \"source\": {\"ipv6\": "
         "\"2001:DB8:FFFF:0::7\"}},\n"
         " \"speaker\": {\"reannounce\": \"90s\"},\n"
@@ -542,7 +547,8 @@ static const char small_normalized[] =
         "\"on_down\": \"withdraw\", "
         "\"on_disabled\": {\"next_hop\": \"self\", \"med\": 1000, \"communities\": [], "
         "\"large_communities\": [], \"extended_communities\": [], \"as_path\": []}, "
-        "\"disable_file\": \"/run/dns.off\", \"neighbors\": [], \"require\": 1, \"require_local_address\": false, "
+        "\"disable_file\": \"/run/dns.off\", \"neighbors\": [], \"require\": 1, "
+        "\"require_local_address\": false, "
         "\"checks\": [{\"type\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 53, "
         "\"interval\": \"5s\", \"fast_interval\": \"500ms\", \"timeout\": \"1s500ms\", \"rise\": "
         "2, \"fall\": 3, \"source\": {\"ipv4\": \"198.51.100.7\", \"ipv6\": "

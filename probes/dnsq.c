@@ -1,0 +1,494 @@
+/* One DNS exchange over non-blocking UDP or TCP sockets on the libevent loop. Every path
+ * ends in dnsq_finish (or, in stream mode, in a message callback that says stop), and
+ * nothing touches the dnsq after that call: its callee may have freed it. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "dnsmsg.h"
+#include "dnsq.h"
+
+#define DNSQ_MSG_MAX 65535 /* a TCP length prefix's reach; bigger than any UDP payload */
+/* Datagrams or TCP reads handled per readiness callback: a peer that floods us with
+ * replies to ignore must not keep the loop from every other check and timer. */
+#define DNSQ_BATCH 64
+
+struct dnsq {
+	struct event_base *base;
+	struct sockaddr_storage dst;
+	socklen_t dstlen;
+	struct source_addr src;
+	bool has_src;
+	ldns_pkt *query;
+	uint8_t *wire; /* the query framed for TCP: 2-byte length, then the message */
+	size_t wirelen;
+	dnsq_msg_fn on_msg;
+	size_t max_bytes;
+	dnsq_done_fn on_done;
+	void *arg;
+
+	int fd;
+	bool connected;
+	struct event *rev, *wev, *soon;
+	size_t sent; /* TCP: bytes of wire written */
+	uint8_t lenbuf[2];
+	size_t lenhave; /* TCP: bytes of the length prefix read */
+	size_t msglen;  /* TCP: length of the message being read */
+	size_t msghave; /* TCP: bytes of it read */
+	uint8_t *buf;   /* DNSQ_MSG_MAX bytes: a datagram or a TCP message */
+	struct dnsq_result res;
+};
+
+static enum probe_reason dnsq_errno_reason(int err, enum probe_reason dflt)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return PR_REFUSED;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+		return PR_UNREACHABLE;
+	case ECONNRESET:
+		return PR_RESET;
+	case ENOMEM:
+	case ENOBUFS:
+		return PR_INTERNAL;
+	}
+	return dflt;
+}
+
+static void dnsq_close(struct dnsq *q)
+{
+	if (q->rev != NULL)
+		event_free(q->rev);
+	if (q->wev != NULL)
+		event_free(q->wev);
+	q->rev = q->wev = NULL;
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+}
+
+/* The end of the exchange: the last statement of whichever callback calls it. */
+static void dnsq_finish(struct dnsq *q, enum probe_reason r, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void dnsq_finish(struct dnsq *q, enum probe_reason r, const char *fmt, ...)
+{
+	va_list ap;
+
+	dnsq_close(q);
+	q->res.reason = r;
+	q->res.detail[0] = '\0';
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(q->res.detail, sizeof(q->res.detail), fmt, ap);
+		va_end(ap);
+	}
+	q->on_done(q, q->arg);
+}
+
+static const char *dnsq_proto(const struct dnsq *q)
+{
+	return q->res.tcp ? "tcp" : "udp";
+}
+
+/* The source as the kernel chose it: proof of the unique address in the facts. */
+static void dnsq_local(struct dnsq *q)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(q->fd, (struct sockaddr *)&ss, &len) == 0)
+		net_addr_format_host((struct sockaddr *)&ss, q->res.local, sizeof(q->res.local));
+}
+
+/* A failure to open or use a socket, in words that name both ends. */
+static void dnsq_fail_errno(struct dnsq *q, int err, enum probe_reason dflt, const char *what)
+{
+	char src[64] = "any";
+
+	if (q->res.local[0] != '\0') {
+		snprintf(src, sizeof(src), "%s", q->res.local);
+	} else if (q->has_src) {
+		struct sockaddr_storage ss = {0};
+		if (q->dst.ss_family == AF_INET && q->src.has_v4) {
+			((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+			((struct sockaddr_in *)&ss)->sin_addr = q->src.v4;
+			net_addr_format_host((struct sockaddr *)&ss, src, sizeof(src));
+		} else if (q->dst.ss_family == AF_INET6 && q->src.has_v6) {
+			((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+			((struct sockaddr_in6 *)&ss)->sin6_addr = q->src.v6;
+			net_addr_format_host((struct sockaddr *)&ss, src, sizeof(src));
+		}
+	}
+	if (err == ECONNREFUSED && !q->res.tcp)
+		dnsq_finish(q, PR_REFUSED, "%s over udp from %s: port unreachable", q->res.remote,
+		            src);
+	else
+		dnsq_finish(q, dnsq_errno_reason(err, dflt), "%s %s over %s from %s: %s", what,
+		            q->res.remote, dnsq_proto(q), src, strerror(err));
+}
+
+static void dnsq_ignore(struct dnsq *q, const char *why)
+{
+	q->res.ignored++;
+	snprintf(q->res.ignored_why, sizeof(q->res.ignored_why), "%s", why);
+}
+
+static void dnsq_tcp_open(struct dnsq *q);
+
+static void dnsq_udp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsq *q = arg;
+	char why[128];
+	ldns_pkt *r;
+
+	for (int batch = 0;; batch++) {
+		if (batch == DNSQ_BATCH) {
+			event_add(q->rev, NULL);
+			return;
+		}
+		ssize_t n = recv(fd, q->buf, DNSQ_MSG_MAX, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			event_add(q->rev, NULL);
+			return;
+		}
+		if (n < 0) {
+			dnsq_fail_errno(q, errno, PR_RECV, "receive from");
+			return;
+		}
+		if (dnsmsg_check(q->query, q->buf, (size_t)n, 0, &r, why, sizeof(why)) != 0) {
+			dnsq_ignore(q, why);
+			continue;
+		}
+		if (ldns_pkt_tc(r)) {
+			/* The whole answer is only over TCP (RFC 7766); same query, same id. */
+			ldns_pkt_free(r);
+			dnsq_close(q);
+			q->res.truncated = true;
+			dnsq_tcp_open(q);
+			return;
+		}
+		q->res.reply = r;
+		q->res.reply_len = (size_t)n;
+		q->res.bytes += (size_t)n;
+		dnsq_finish(q, PR_OK, NULL);
+		return;
+	}
+}
+
+static void dnsq_udp_open(struct dnsq *q)
+{
+	bool in_progress;
+	int fd = net_connect((struct sockaddr *)&q->dst, q->dstlen, SOCK_DGRAM,
+	                     q->has_src ? &q->src : NULL, &in_progress);
+	ssize_t n;
+
+	q->res.tcp = false;
+	if (fd < 0) {
+		dnsq_fail_errno(q, -fd, PR_CONNECT, "connect to");
+		return;
+	}
+	q->fd = fd;
+	dnsq_local(q);
+	/* A connected UDP socket: the kernel drops datagrams from any other address. */
+	do
+		n = send(fd, q->wire + 2, q->wirelen - 2, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		dnsq_fail_errno(q, errno, PR_SEND, "send to");
+		return;
+	}
+	q->rev = event_new(q->base, fd, EV_READ, dnsq_udp_read_cb, q);
+	if (q->rev == NULL) {
+		dnsq_finish(q, PR_INTERNAL, "out of memory");
+		return;
+	}
+	event_add(q->rev, NULL);
+}
+
+/* A whole TCP message is in q->buf. Returns 1 when the exchange has ended. */
+static int dnsq_tcp_message(struct dnsq *q)
+{
+	unsigned flags = q->res.messages > 1 ? DNSMSG_ALLOW_NO_QUESTION : 0;
+	char why[128];
+	ldns_pkt *r;
+
+	if (dnsmsg_check(q->query, q->buf, q->msglen, flags, &r, why, sizeof(why)) != 0) {
+		if (q->on_msg != NULL) {
+			dnsq_finish(q, PR_TRANSFER, "message %u from %s: %s", q->res.messages,
+			            q->res.remote, why);
+			return 1;
+		}
+		dnsq_ignore(q, why);
+		return 0;
+	}
+	if (q->on_msg != NULL)
+		return q->on_msg(q, r, q->msglen, q->arg) == DNSQ_STOP;
+	q->res.reply = r;
+	q->res.reply_len = q->msglen;
+	dnsq_finish(q, PR_OK, NULL);
+	return 1;
+}
+
+static void dnsq_tcp_closed(struct dnsq *q)
+{
+	if (q->on_msg != NULL)
+		dnsq_finish(q, PR_CLOSED, "%s closed the connection after %u messages, %zu bytes",
+		            q->res.remote, q->res.messages, q->res.bytes);
+	else if (q->res.ignored > 0)
+		dnsq_finish(q, PR_CLOSED, "%s closed the connection; %u replies ignored (last: %s)",
+		            q->res.remote, q->res.ignored, q->res.ignored_why);
+	else
+		dnsq_finish(q, PR_CLOSED, "%s closed the connection without a reply",
+		            q->res.remote);
+}
+
+static void dnsq_tcp_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsq *q = arg;
+
+	for (int batch = 0;; batch++) {
+		uint8_t *at;
+		size_t want;
+		bool in_len = q->lenhave < 2;
+
+		if (batch == DNSQ_BATCH * 4) {
+			event_add(q->rev, NULL);
+			return;
+		}
+
+		if (in_len) {
+			at = q->lenbuf + q->lenhave;
+			want = 2 - q->lenhave;
+		} else {
+			at = q->buf + q->msghave;
+			want = q->msglen - q->msghave;
+		}
+		ssize_t n = recv(fd, at, want, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			event_add(q->rev, NULL);
+			return;
+		}
+		if (n < 0) {
+			dnsq_fail_errno(q, errno, PR_RECV, "receive from");
+			return;
+		}
+		if (n == 0) {
+			dnsq_tcp_closed(q);
+			return;
+		}
+		q->res.bytes += (size_t)n;
+		if (q->on_msg != NULL && q->max_bytes > 0 && q->res.bytes > q->max_bytes) {
+			dnsq_finish(q, PR_TRANSFER, "more than max_bytes %zu from %s (%u messages)",
+			            q->max_bytes, q->res.remote, q->res.messages);
+			return;
+		}
+		if (in_len) {
+			q->lenhave += (size_t)n;
+			if (q->lenhave < 2)
+				continue;
+			q->msglen = ldns_read_uint16(q->lenbuf);
+			q->msghave = 0;
+			if (q->msglen > 0)
+				continue;
+		} else {
+			q->msghave += (size_t)n;
+			if (q->msghave < q->msglen)
+				continue;
+		}
+		/* A whole message (an empty one fails the header check). */
+		q->res.messages++;
+		q->lenhave = 0;
+		if (dnsq_tcp_message(q))
+			return;
+	}
+}
+
+static void dnsq_tcp_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsq *q = arg;
+
+	if (!q->connected) {
+		int err = net_connect_result(fd);
+		if (err != 0) {
+			dnsq_fail_errno(q, err, PR_CONNECT, "connect to");
+			return;
+		}
+		q->connected = true;
+		dnsq_local(q);
+	}
+	while (q->sent < q->wirelen) {
+		ssize_t n = send(fd, q->wire + q->sent, q->wirelen - q->sent, MSG_NOSIGNAL);
+		if (n >= 0) {
+			q->sent += (size_t)n;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			event_add(q->wev, NULL);
+			return;
+		}
+		dnsq_fail_errno(q, errno, PR_SEND, "send to");
+		return;
+	}
+	event_add(q->rev, NULL);
+}
+
+static void dnsq_tcp_open(struct dnsq *q)
+{
+	bool in_progress;
+	int fd = net_connect((struct sockaddr *)&q->dst, q->dstlen, SOCK_STREAM,
+	                     q->has_src ? &q->src : NULL, &in_progress);
+
+	q->res.tcp = true;
+	q->res.local[0] = '\0';
+	q->connected = false;
+	q->sent = q->lenhave = q->msglen = q->msghave = 0;
+	if (fd < 0) {
+		dnsq_fail_errno(q, -fd, PR_CONNECT, "connect to");
+		return;
+	}
+	q->fd = fd;
+	q->wev = event_new(q->base, fd, EV_WRITE, dnsq_tcp_write_cb, q);
+	q->rev = event_new(q->base, fd, EV_READ, dnsq_tcp_read_cb, q);
+	if (q->wev == NULL || q->rev == NULL) {
+		dnsq_finish(q, PR_INTERNAL, "out of memory");
+		return;
+	}
+	/* Even a connect that completed at once reports through writability. */
+	event_add(q->wev, NULL);
+}
+
+static void dnsq_soon_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dnsq *q = arg;
+
+	if (q->res.tcp)
+		dnsq_tcp_open(q);
+	else
+		dnsq_udp_open(q);
+}
+
+struct dnsq *dnsq_start(struct event_base *base, ldns_pkt *query, const struct dnsq_params *p)
+{
+	struct dnsq *q = calloc(1, sizeof(*q));
+	struct timeval now = {0, 0};
+	uint8_t *wire = NULL;
+	size_t len;
+
+	if (q == NULL || p->dstlen > sizeof(q->dst) || dnsmsg_wire(query, &wire, &len) != 0)
+		goto fail;
+	q->wire = malloc(len + 2);
+	q->buf = malloc(DNSQ_MSG_MAX);
+	if (q->wire == NULL || q->buf == NULL)
+		goto fail;
+	ldns_write_uint16(q->wire, (uint16_t)len);
+	memcpy(q->wire + 2, wire, len);
+	free(wire);
+	wire = NULL;
+	q->wirelen = len + 2;
+	q->base = base;
+	q->fd = -1;
+	q->query = query;
+	memcpy(&q->dst, p->dst, p->dstlen);
+	q->dstlen = p->dstlen;
+	if (p->src != NULL) {
+		q->src = *p->src;
+		q->has_src = true;
+	}
+	q->on_msg = p->on_msg;
+	q->max_bytes = p->max_bytes;
+	q->on_done = p->on_done;
+	q->arg = p->arg;
+	q->res.reason = PR_INTERNAL;
+	q->res.tcp = p->tcp || p->on_msg != NULL;
+	net_addr_format((struct sockaddr *)&q->dst, q->res.remote, sizeof(q->res.remote));
+	/* Open from the loop: the caller's callbacks never run inside dnsq_start. */
+	q->soon = evtimer_new(base, dnsq_soon_cb, q);
+	if (q->soon == NULL)
+		goto fail;
+	evtimer_add(q->soon, &now);
+	return q;
+fail:
+	free(wire);
+	if (q != NULL) {
+		free(q->wire);
+		free(q->buf);
+		free(q);
+	}
+	ldns_pkt_free(query);
+	return NULL;
+}
+
+const struct dnsq_result *dnsq_result(const struct dnsq *q)
+{
+	return &q->res;
+}
+
+const ldns_pkt *dnsq_query(const struct dnsq *q)
+{
+	return q->query;
+}
+
+const char *dnsq_transport(const struct dnsq *q)
+{
+	if (q->res.truncated)
+		return "udp, truncated, then tcp";
+	return dnsq_proto(q);
+}
+
+void dnsq_timer_before(struct event *ev, const struct timeval *deadline)
+{
+	/* libevent runs expired timers in order of expiry, so any margin puts this one
+	 * ahead of probe.c's; 5 ms also covers a loop iteration that runs late. */
+	struct timeval now, left, margin = {0, 5000};
+
+	gettimeofday(&now, NULL);
+	if (timercmp(deadline, &now, >)) {
+		timersub(deadline, &now, &left);
+		if (timercmp(&left, &margin, >))
+			timersub(&left, &margin, &left);
+		else
+			timerclear(&left);
+	} else {
+		timerclear(&left);
+	}
+	evtimer_add(ev, &left);
+}
+
+void dnsq_report(struct probe *p, enum probe_reason r, const char *fmt, ...)
+{
+	char detail[sizeof(p->last.detail)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	probe_done(p, r, "%s", detail);
+}
+
+void dnsq_free(struct dnsq *q)
+{
+	if (q == NULL)
+		return;
+	dnsq_close(q);
+	if (q->soon != NULL)
+		event_free(q->soon);
+	ldns_pkt_free(q->res.reply);
+	ldns_pkt_free(q->query);
+	free(q->wire);
+	free(q->buf);
+	free(q);
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target tests/fuzz/fuzz_NAME.c with clang
+# (-fsanitize=fuzzer,address,undefined), linked with the sources its header names on a
+# " * fuzz-sources: a.c b.c" line, and runs each briefly over a working copy of its seed
+# corpus tests/fuzz/corpus/NAME. Skips, saying why, when clang or libFuzzer is missing.
+#
+#   bash tests/fuzz/run.sh                 # FUZZ_TIME=20 seconds per target
+#   FUZZ_TIME=600 bash tests/fuzz/run.sh   # a longer session
+#
+# Environment: BUILD (default ./build; targets and working corpora go to $BUILD/fuzz),
+# FUZZ_TIME seconds per target. A crash leaves its input in $BUILD/fuzz/NAME-crash-*
+# (replay: $BUILD/fuzz/NAME FILE). The last line is "N passed, N failed".
+set -u
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+case ${BUILD:-} in /*) ;; '') BUILD=$ROOT/build ;; *) BUILD=$PWD/$BUILD ;; esac
+OUT=$BUILD/fuzz
+FUZZ_TIME=${FUZZ_TIME:-20}
+CLANG=${CLANG:-clang}
+PASS=0
+FAIL=0
+
+finish() {
+	printf '%d passed, %d failed\n' "$PASS" "$FAIL"
+	[ "$FAIL" -eq 0 ]
+	exit
+}
+
+if ! command -v "$CLANG" >/dev/null 2>&1; then
+	echo "# fuzz: skipped: $CLANG is not installed (bash tests/deps.sh installs clang)"
+	finish
+fi
+mkdir -p "$OUT"
+# libFuzzer ships with clang's runtime (Debian: libclang-rt-NN-dev, pulled in by clang).
+printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+	'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { return d && n ? 0 : 0; }' \
+	>"$OUT/probe.c"
+if ! "$CLANG" -fsanitize=fuzzer -o "$OUT/probe" "$OUT/probe.c" 2>"$OUT/probe.err"; then
+	echo "# fuzz: skipped: $CLANG cannot link libFuzzer: $(head -n 1 "$OUT/probe.err")"
+	finish
+fi
+
+PKG_CFLAGS=$(pkg-config --cflags libevent jansson libcurl ldns)
+PKG_LIBS=$(pkg-config --libs libevent jansson ldns)
+
+for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
+	[ -f "$src" ] || continue
+	name=$(basename "$src" .c)
+	name=${name#fuzz_}
+	bin=$OUT/$name
+	# The code under test, named in the target's header: " * fuzz-sources: a.c b.c".
+	read -r -a names < <(sed -nE 's/^ \* fuzz-sources: *(.*)$/\1/p' "$src" | head -n 1)
+	srcs=()
+	for s in "${names[@]}"; do srcs+=("$ROOT/$s"); done
+	# shellcheck disable=SC2086 # pkg-config output is a list of flags
+	if ! "$CLANG" -std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$PKG_CFLAGS -o "$bin" "$src" "${srcs[@]}" $PKG_LIBS 2>"$OUT/$name.build.log"; then
+		FAIL=$((FAIL + 1))
+		echo "not ok - fuzz $name: build failed"
+		sed 's/^/#   /' "$OUT/$name.build.log" | head -n 20
+		continue
+	fi
+	seeds=$ROOT/tests/fuzz/corpus/$name
+	work=$OUT/$name-corpus
+	mkdir -p "$work"
+	[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
+	rm -f "$OUT/$name"-crash-* "$OUT/$name"-leak-* "$OUT/$name"-timeout-*
+	# Seeds first, as a regression run: each must go through without a report.
+	if [ -d "$seeds" ] && ! "$bin" -runs=0 "$seeds" >"$OUT/$name.seeds.log" 2>&1; then
+		FAIL=$((FAIL + 1))
+		echo "not ok - fuzz $name: a seed input fails"
+		tail -n 20 "$OUT/$name.seeds.log" | sed 's/^/#   /'
+		continue
+	fi
+	ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$FUZZ_TIME" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OUT/$name-" \
+		"$work" >"$OUT/$name.log" 2>&1
+	rc=$?
+	execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$OUT/$name.log")
+	if [ "$rc" -eq 0 ]; then
+		PASS=$((PASS + 1))
+		echo "ok - fuzz $name: ${execs:-?} inputs in ${FUZZ_TIME}s, no crash, leak or hang"
+	else
+		FAIL=$((FAIL + 1))
+		echo "not ok - fuzz $name: exit $rc; input: $(find "$OUT" -maxdepth 1 -name "$name-*" \( -name '*-crash-*' -o -name '*-leak-*' -o -name '*-timeout-*' \) | head -n 1)"
+		grep -E 'ERROR|SUMMARY|#[0-9]+ ' "$OUT/$name.log" | head -n 20 | sed 's/^/#   /'
+	fi
+done
+finish

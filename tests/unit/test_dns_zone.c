@@ -1,0 +1,218 @@
+/* The dns-axfr and dns-serial probes in a real event loop against fake DNS servers on
+ * loopback (dns_fake.h): AXFR streams good and broken in each way the probe checks, and
+ * a secondary's serial falling behind, going stale, recovering, and its primaries going
+ * silent. The real primary/secondary cases (Knot) are in tests/integration/. */
+#include "dns_fake.h"
+
+/* ---------------------------------------------------------------- dns-axfr */
+
+static const char *const axfr1[] = {
+        "example.test. 300 IN SOA ns. h. 9 1 2 3 4",
+        "example.test. 300 IN NS ns1.example.test.",
+        "ns1.example.test. 300 IN A 192.0.2.53",
+        NULL,
+};
+static const char *const axfr2[] = {
+        "www.example.test. 300 IN A 192.0.2.1",
+        "example.test. 300 IN SOA ns. h. 9 1 2 3 4",
+        NULL,
+};
+static const char *const axfr2_other_soa[] = {
+        "www.example.test. 300 IN A 192.0.2.1",
+        "example.test. 300 IN SOA ns. h. 10 1 2 3 4",
+        NULL,
+};
+static const char *const axfr2_extra[] = {
+        "example.test. 300 IN SOA ns. h. 9 1 2 3 4",
+        "www.example.test. 300 IN A 192.0.2.1",
+        NULL,
+};
+
+static struct outcome axfr_run(struct event_base *base, struct fake *f, const char *extra,
+                               struct probe **pp)
+{
+	struct outcome o;
+	struct probe *p = mkprobe(
+	        "dns-axfr",
+	        jsonf("{\"zone\":\"example.test\",\"server\":\"127.0.0.1@%u\"%s}", f->port, extra),
+	        1000);
+	run(p, base, &o);
+	if (pp != NULL)
+		*pp = p;
+	else
+		probe_free(p);
+	return o;
+}
+
+START_TEST(axfr_streams)
+{
+	struct event_base *base = event_base_new();
+	struct fake f;
+	struct outcome o;
+	struct probe *p;
+
+	fake_start(&f, base, FAKE_AXFR);
+	f.axfr[0] = axfr1;
+	f.axfr[1] = axfr2;
+	o = axfr_run(base, &f, ",\"min_records\":5", &p);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(fact_int(p, "records"), 5);
+	ck_assert_int_eq(fact_int(p, "messages"), 2);
+	ck_assert_int_eq(fact_int(p, "serial"), 9);
+	probe_free(p);
+
+	o = axfr_run(base, &f, ",\"min_records\":6", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "5 records, expected at least 6"));
+
+	f.axfr[1] = axfr2_other_soa;
+	o = axfr_run(base, &f, "", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "closing SOA differs"));
+
+	f.axfr[1] = axfr2_extra;
+	o = axfr_run(base, &f, "", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "records after the closing SOA"));
+
+	f.axfr[1] = axfr2;
+	f.axfr_bad_id = 2;
+	o = axfr_run(base, &f, "", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_msg(strstr(o.r.detail, "message 2") && strstr(o.r.detail, "id "), "%s",
+	              o.r.detail);
+	f.axfr_bad_id = 0;
+
+	o = axfr_run(base, &f, ",\"max_bytes\":512", NULL);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail); /* ~170 bytes */
+	f.axfr[0] = axfr2;                                    /* first record not the SOA */
+	o = axfr_run(base, &f, "", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "does not start with the zone's SOA"));
+
+	/* Refused: one message, NOTAUTH, no records. */
+	static const char *const none[] = {NULL};
+	f.axfr[0] = none;
+	f.axfr[1] = NULL;
+	f.axfr_rcode = LDNS_RCODE_NOTAUTH;
+	o = axfr_run(base, &f, "", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "refused with rcode NOTAUTH"));
+
+	/* The stream stops half-way: the server closes without the closing SOA. */
+	f.axfr[0] = axfr1;
+	f.axfr_rcode = 0;
+	o = axfr_run(base, &f, "", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TIMEOUT); /* the fake keeps the connection open */
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "3 records"));
+	fake_stop(&f);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(axfr_max_bytes)
+{
+	struct event_base *base = event_base_new();
+	const char *big[40];
+	char rr[39][96];
+	struct fake f;
+	struct outcome o;
+
+	big[0] = axfr1[0];
+	for (int i = 1; i < 39; i++) {
+		snprintf(rr[i], sizeof(rr[i]), "host%d.example.test. 300 IN TXT \"%040d\"", i, i);
+		big[i] = rr[i];
+	}
+	big[39] = NULL;
+	fake_start(&f, base, FAKE_AXFR);
+	f.axfr[0] = big;
+	f.axfr[1] = axfr2;
+	o = axfr_run(base, &f, ",\"max_bytes\":1024", NULL);
+	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
+	ck_assert_msg(strstr(o.r.detail, "more than max_bytes 1024") != NULL, "%s", o.r.detail);
+	fake_stop(&f);
+	event_base_free(base);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- dns-serial */
+
+START_TEST(serial_lag_and_silence)
+{
+	struct event_base *base = event_base_new();
+	struct fake local, prim;
+	struct outcome o;
+	struct probe *p;
+
+	fake_start(&local, base, FAKE_SOA);
+	fake_start(&prim, base, FAKE_SOA);
+	local.serial = prim.serial = 5;
+	p = mkprobe("dns-serial",
+	            jsonf("{\"zone\":\"example.test\",\"server\":\"127.0.0.1@%u\","
+	                  "\"primaries\":[\"127.0.0.1@%u\"],\"max_lag_time\":\"200ms\","
+	                  "\"max_silence\":\"300ms\"}",
+	                  local.port, prim.port),
+	            150);
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(fact_int(p, "local_serial"), 5);
+	ck_assert_int_eq(fact_int(p, "primary_serial"), 5);
+
+	/* The primary moves on: behind, but within max_lag_time... */
+	prim.serial = 6;
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "behind 6"));
+	ck_assert(json_is_true(json_object_get(p->facts, "behind")));
+	/* ... until it is not. */
+	usleep(250000);
+	run(p, base, &o);
+	ck_assert_int_eq(o.r.reason, PR_STALE_SERIAL);
+	ck_assert_msg(strstr(o.r.detail, "local serial 5 behind primary serial 6") != NULL, "%s",
+	              o.r.detail);
+	/* The transfer happens: fresh again at once. */
+	local.serial = 6;
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+
+	/* The primary goes silent: fine until max_silence has passed. */
+	prim.mode = FAKE_SILENT;
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(fact_int(p, "primaries_answered"), 0);
+	usleep(200000);
+	run(p, base, &o);
+	ck_assert_int_eq(o.r.reason, PR_PRIMARIES_SILENT);
+	ck_assert_msg(strstr(o.r.detail, "max_silence 0.3s") != NULL, "%s", o.r.detail);
+	prim.mode = FAKE_SOA;
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+
+	/* The local server itself does not answer: that is the failure. */
+	local.mode = FAKE_SILENT;
+	run(p, base, &o);
+	ck_assert_int_eq(o.r.reason, PR_TIMEOUT);
+	ck_assert_ptr_nonnull(strstr(o.r.detail, "local server"));
+	probe_free(p);
+	fake_stop(&local);
+	fake_stop(&prim);
+	event_base_free(base);
+}
+END_TEST
+
+static Suite *dns_zone_suite(void)
+{
+	Suite *s = suite_create("dns_zone");
+	TCase *tc = tcase_create("axfr");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, axfr_streams);
+	tcase_add_test(tc, axfr_max_bytes);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("serial");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, serial_lag_and_silence);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(dns_zone_suite)
