@@ -18,7 +18,21 @@ static const char *const top_keys[] = {
         "source", "source_check", "speaker", "log", "defaults", "services", NULL,
 };
 static const char *const speaker_keys[] = {
-        "type", "neighbors", "reannounce", "ack_timeout", "withdraw_on_start", NULL,
+        "type",
+        "neighbors",
+        "reannounce",
+        "ack_timeout",
+        "withdraw_on_start",
+        /* BIRD's (config_bird.c) */
+        "socket",
+        "mode",
+        "format",
+        "include",
+        "include6",
+        "batch",
+        "reconnect",
+        "reassert",
+        NULL,
 };
 static const char *const log_keys[] = {"syslog", "facility", "level", NULL};
 static const char *const defaults_keys[] = {
@@ -120,8 +134,10 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 	}
 	cfgerr_push(ld->e, "speaker", saved);
 	cfg_check_keys(ld->e, obj, speaker_keys, NULL);
-	if (cfg_string(ld->e, obj, "type", false, &type) > 0 && strcmp(type, "exabgp") != 0)
-		cfgerr_add(ld->e, "type", "unknown speaker type \"%s\" (valid types: exabgp)",
+	if (cfg_string(ld->e, obj, "type", false, &type) > 0 &&
+	    config_speaker_type(type, &sp->type) != 0)
+		cfgerr_add(ld->e, "type",
+		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout)",
 		           type);
 	config_neighbors(ld->e, obj, "neighbors", &sp->neighbors);
 	cfg_duration(ld->e, obj, "reannounce", &sp->reannounce_ms);
@@ -133,6 +149,7 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 			sp->ack_timeout_ms = ack;
 	}
 	cfg_bool(ld->e, obj, "withdraw_on_start", &sp->withdraw_on_start);
+	config_bird_speaker(ld->e, obj, sp);
 	cfgerr_pop(ld->e, saved);
 }
 
@@ -261,12 +278,14 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	}
 	cfg_check_keys(ld->e, top, top_keys, NULL);
 	config_level_source(ld, top, &ld->cfg->source);
+	ld->cfg->source_check = true; /* checked in config_level_check_sources */
 	cfg_bool(ld->e, top, "source_check", &ld->cfg->source_check);
 	config_speaker(ld, top);
 	config_log(ld, top);
 	config_defaults(ld, top, &defaults);
 	config_services(ld, top, &defaults);
 	config_level_check_sources(ld);
+	config_bird_check(ld);
 }
 
 /* text is NUL-terminated at len (the position index reads it as a C string). */
@@ -365,6 +384,7 @@ void config_free(struct config *cfg)
 		return;
 	free(cfg->file);
 	cfg_strv_free(cfg->speaker.neighbors);
+	config_bird_free(&cfg->speaker.bird);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);
 	free(cfg->services);

@@ -58,6 +58,7 @@ struct service_cfg {
 	struct state_action on_disabled; /* default: withdraw */
 	char *disable_file;              /* NULL: none */
 	char **neighbors;                /* NULL-terminated ExaBGP neighbor selectors, or NULL */
+	char *bird_protocol;             /* BIRD protocol switched in mode "protocol", or NULL */
 	int require;                     /* checks that must pass; default all */
 	bool require_local_address;      /* down while no prefix address is on an interface */
 	struct timing timing;            /* the service level's resolved timing */
@@ -68,10 +69,36 @@ struct service_cfg {
 
 enum speaker_type {
 	SPEAKER_EXABGP,
+	SPEAKER_BIRD,         /* BIRD's control socket (bird.c) */
+	SPEAKER_BIRDC_STDOUT, /* birdc commands on stdout, for "healthd run | birdc" */
+};
+
+/* BIRD has no runtime route-add command: healthd rewrites an include file and sends
+ * "configure" (static), or enables and disables one protocol per service (protocol). */
+enum bird_mode {
+	BIRD_MODE_STATIC,
+	BIRD_MODE_PROTOCOL,
+};
+
+enum bird_format {
+	BIRD_FORMAT_ROUTES, /* static routes with their attributes */
+	BIRD_FORMAT_SET,    /* prefix sets healthd_v4 / healthd_v6 for an export filter */
+};
+
+struct bird_cfg {
+	char *socket; /* control socket (type bird) */
+	enum bird_mode mode;
+	enum bird_format format;
+	char *include;         /* static: IPv4 routes, or both sets */
+	char *include6;        /* static, routes: IPv6 routes (a static protocol has one family) */
+	uint32_t batch_ms;     /* static: changes within this window share one configure */
+	uint32_t reconnect_ms; /* longest wait between reconnects (type bird) */
+	uint32_t reassert_ms;  /* protocol: re-assert every protocol this often; 0: never */
 };
 
 struct speaker_cfg {
 	enum speaker_type type;
+	struct bird_cfg bird;    /* types bird and birdc-stdout */
 	char **neighbors;        /* default selectors for services that name none */
 	uint32_t reannounce_ms;  /* 0: never re-announce */
 	uint32_t ack_timeout_ms; /* how long an unanswered command is remembered */

@@ -85,6 +85,8 @@ static json_t *cj_service(const struct service_cfg *svc)
 	if (svc->disable_file != NULL)
 		json_object_set_new(o, "disable_file", json_string(svc->disable_file));
 	json_object_set_new(o, "neighbors", cj_strv(svc->neighbors));
+	if (svc->bird_protocol != NULL)
+		json_object_set_new(o, "bird_protocol", json_string(svc->bird_protocol));
 	json_object_set_new(o, "require", json_integer(svc->require));
 	json_object_set_new(o, "require_local_address", json_boolean(svc->require_local_address));
 	json_t *checks = json_array();
@@ -104,10 +106,15 @@ json_t *config_to_json(const struct config *cfg)
 	json_object_set_new(o, "source_check", json_boolean(cfg->source_check));
 
 	json_t *sp = json_object();
-	json_object_set_new(sp, "type", json_string("exabgp"));
-	json_object_set_new(sp, "neighbors", cj_strv(cfg->speaker.neighbors));
+	bool exabgp = cfg->speaker.type == SPEAKER_EXABGP;
+	json_object_set_new(sp, "type", json_string(config_speaker_type_name(cfg->speaker.type)));
+	if (exabgp)
+		json_object_set_new(sp, "neighbors", cj_strv(cfg->speaker.neighbors));
+	else
+		config_bird_to_json(sp, &cfg->speaker);
 	json_object_set_new(sp, "reannounce", cj_duration(cfg->speaker.reannounce_ms));
-	json_object_set_new(sp, "ack_timeout", cj_duration(cfg->speaker.ack_timeout_ms));
+	if (exabgp)
+		json_object_set_new(sp, "ack_timeout", cj_duration(cfg->speaker.ack_timeout_ms));
 	json_object_set_new(sp, "withdraw_on_start", json_boolean(cfg->speaker.withdraw_on_start));
 	json_object_set_new(o, "speaker", sp);
 

@@ -83,4 +83,17 @@ int config_neighbors(struct config_error *e, const json_t *obj, const char *key,
 const char *config_log_facility_name(int facility); /* "daemon", "local0", ... */
 const char *config_log_level_name(int level);       /* "error", "warning", ... */
 
+/* config_bird.c */
+int config_speaker_type(const char *name, enum speaker_type *out); /* 0, or -1 if unknown */
+const char *config_speaker_type_name(enum speaker_type t);
+/* BIRD's keys of the speaker object (obj at e->base); refused for type exabgp. */
+void config_bird_speaker(struct config_error *e, const json_t *obj, struct speaker_cfg *sp);
+/* A service's "bird_protocol" (obj at e->base); needs the speaker read first. */
+void config_bird_service(struct config_loader *ld, const json_t *obj, size_t index,
+                         struct service_cfg *svc);
+/* What the BIRD mode cannot express; call once all services are read. */
+void config_bird_check(struct config_loader *ld);
+void config_bird_to_json(json_t *o, const struct speaker_cfg *sp);
+void config_bird_free(struct bird_cfg *b);
+
 #endif

@@ -8,11 +8,15 @@
 #include "config_priv.h"
 
 static const char *const service_keys[] = {
-        "name",        "prefixes",      "announce",  "on_down",
-        "on_disabled", "disable_file",  "neighbors", "require",
-        "interval",    "fast_interval", "timeout",   "rise",
-        "fall",        "source",        "checks",    "require_local_address",
-        NULL,
+        "name",          "prefixes",
+        "announce",      "on_down",
+        "on_disabled",   "disable_file",
+        "neighbors",     "require",
+        "interval",      "fast_interval",
+        "timeout",       "rise",
+        "fall",          "source",
+        "checks",        "require_local_address",
+        "bird_protocol", NULL,
 };
 
 static void service_name(struct config_loader *ld, const json_t *obj, size_t index,
@@ -204,6 +208,7 @@ void config_service_parse(struct config_loader *ld, const json_t *obj, size_t in
 			svc->disable_file = strdup(file);
 	}
 	cfg_bool(ld->e, obj, "require_local_address", &svc->require_local_address);
+	config_bird_service(ld, obj, index, svc);
 	if (config_neighbors(ld->e, obj, "neighbors", &svc->neighbors) == 0 &&
 	    ld->cfg->speaker.neighbors != NULL) {
 		size_t n = 0;
@@ -240,6 +245,7 @@ void config_service_free(struct service_cfg *svc)
 	route_attrs_free(&svc->on_disabled.attrs);
 	free(svc->disable_file);
 	cfg_strv_free(svc->neighbors);
+	free(svc->bird_protocol);
 	for (size_t i = 0; i < svc->nchecks; i++) {
 		free(svc->checks[i].path);
 		probe_free(svc->checks[i].probe);

@@ -39,6 +39,12 @@ struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
 	case SPEAKER_EXABGP:
 		rc = exabgp_open(sp);
 		break;
+	case SPEAKER_BIRD:
+		rc = bird_open(sp);
+		break;
+	case SPEAKER_BIRDC_STDOUT:
+		rc = birdc_stdout_open(sp);
+		break;
 	}
 	if (rc != 0)
 		goto fail;

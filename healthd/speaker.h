@@ -67,5 +67,7 @@ void speaker_free(struct speaker *sp);
 
 /* Backends. */
 int exabgp_open(struct speaker *sp);
+int bird_open(struct speaker *sp);         /* bird_speaker.c: BIRD's control socket */
+int birdc_stdout_open(struct speaker *sp); /* bird_speaker.c: birdc commands on stdout */
 
 #endif

@@ -13,7 +13,9 @@ set -eu
 DEFAULT_PKGS=(
 	build-essential pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev libldns-dev check
 	exabgp bird2 nginx-light iproute2 procps
-	clang
+	knot knot-dnsutils
+	openssl ca-certificates python3
+	clang libclang-rt-dev
 )
 if [ $# -gt 0 ]; then PKGS=("$@"); else PKGS=("${DEFAULT_PKGS[@]}"); fi
 

@@ -1,0 +1,148 @@
+/* The BIRD backend, shared by its files:
+ *   bird_reply.c    the reply-line parser (pure; unit-tested and fuzzed)
+ *   bird.c          the control-socket client on the libevent loop (a transport)
+ *   birdc_stdout.c  birdc commands on stdout (the other transport)
+ *   bird_static.c   mode "static": include files + one "configure" per batch
+ *   bird_proto.c    mode "protocol": "enable"/"disable" one protocol per service
+ *   bird_file.c     include-file text and its atomic replacement
+ *   bird_speaker.c  the speaker_ops that join a transport and a mode
+ * A mode decides what to tell BIRD; a transport carries commands and brings replies. */
+#ifndef HEALTHD_BIRD_H
+#define HEALTHD_BIRD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/time.h>
+
+#include "config.h"
+#include "speaker.h"
+
+/* ---- bird_reply.c ---------------------------------------------------------------- */
+
+#define BIRD_LINE_MAX 8192 /* a longer line is not BIRD talking */
+#define BIRD_MSG_MAX  256
+
+enum bird_line_type {
+	BIRD_LINE_BAD,   /* none of the forms below */
+	BIRD_LINE_MORE,  /* "DDDD-text": the reply goes on */
+	BIRD_LINE_LAST,  /* "DDDD text": the reply's last line */
+	BIRD_LINE_CONT,  /* " text": more of the previous numbered line */
+	BIRD_LINE_ASYNC, /* "+text" (echoed log line) or "<N messages lost>": in no reply */
+};
+
+struct bird_line {
+	enum bird_line_type type;
+	int code;         /* 0-9999 for MORE and LAST; -1 otherwise */
+	const char *text; /* after the prefix; not NUL-terminated */
+	size_t len;
+};
+
+/* Classify one line (without its newline). */
+enum bird_line_type bird_line_parse(const char *s, size_t len, struct bird_line *out);
+
+/* One reply, assembled from its lines. */
+struct bird_reply {
+	int code;               /* the last line's code; -1: the connection was lost */
+	int first;              /* the first numbered line's code; -1 before it */
+	int error;              /* the first 8xxx/9xxx code of the reply, 0 if none */
+	size_t lines;           /* numbered and continuation lines so far */
+	char msg[BIRD_MSG_MAX]; /* the error line's text, else the first line's; printable */
+};
+
+void bird_reply_init(struct bird_reply *r);
+/* 1 when l ended the reply, 0 when more lines are due, -1 when l cannot be in a reply
+ * (BAD, ASYNC, or a continuation before any numbered line). */
+int bird_reply_feed(struct bird_reply *r, const struct bird_line *l);
+/* 8000-9999: run-time (8xxx) and parse (9xxx) errors. */
+bool bird_code_error(int code);
+/* s as printable ASCII for a log line, at most outlen - 1 bytes, always terminated. */
+void bird_text(const char *s, size_t len, char *out, size_t outlen);
+
+/* ---- the backend ---------------------------------------------------------------- */
+
+static inline void bird_tv(struct timeval *tv, uint32_t ms)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
+}
+
+/* *t := now + ms */
+static inline void bird_deadline(struct timeval *t, uint32_t ms)
+{
+	struct timeval now, d;
+	gettimeofday(&now, NULL);
+	bird_tv(&d, ms);
+	timeradd(&now, &d, t);
+}
+
+/* Milliseconds from now until t; 0 once it passed. */
+static inline long bird_ms_left(const struct timeval *t)
+{
+	struct timeval now, d;
+	gettimeofday(&now, NULL);
+	timersub(t, &now, &d);
+	return d.tv_sec < 0 ? 0 : (long)d.tv_sec * 1000 + d.tv_usec / 1000;
+}
+
+struct bird;
+/* A command's reply; r->code is -1 when the connection was lost before it came. */
+typedef void (*bird_done_fn)(struct bird *b, const struct bird_reply *r, void *arg);
+
+struct bird_io {
+	const char *name;
+	bool answers; /* replies come back (the socket); birdc on stdout answers its tty */
+	/* 0: queued, done() follows; 1: written where no reply comes (stdout); -1: not now
+	 * (not connected: the mode's ready() re-asserts everything once it is). */
+	int (*send)(struct bird *, const char *cmd, bird_done_fn done, void *arg);
+	/* At exit only, without the loop: work until the mode is settled and nothing is left
+	 * to write, or until the deadline. */
+	void (*run)(struct bird *, const struct timeval *deadline);
+	void (*close)(struct bird *);
+};
+
+struct bird_mode_ops {
+	const char *name;
+	int (*open)(struct bird *);
+	void (*flush)(struct bird *);                       /* the route table changed */
+	void (*ready)(struct bird *);                       /* (re)connected: assert everything */
+	void (*async)(struct bird *, const char *, size_t); /* a spontaneous line */
+	void (*shutdown)(struct bird *); /* at exit: no more windows or backoff, act now */
+	bool (*settled)(struct bird *);  /* BIRD has what was told, or it failed at exit */
+	void (*close)(struct bird *);
+};
+
+struct bird {
+	struct speaker *sp;
+	const struct bird_cfg *cfg;
+	const struct bird_io *io;
+	void *io_priv;
+	const struct bird_mode_ops *mode;
+	void *mode_priv;
+	bool dirty;    /* a route's told state changed since the mode last looked */
+	bool stopping; /* at exit */
+	bool failed;   /* at exit: BIRD refused the withdrawal */
+};
+
+/* Transports. */
+int bird_sock_open(struct bird *b);
+int birdc_stdout_io_open(struct bird *b);
+/* Modes. */
+extern const struct bird_mode_ops bird_static_mode;
+extern const struct bird_mode_ops bird_proto_mode;
+
+/* ---- bird_file.c ------------------------------------------------------------------ */
+
+/* BIRD filter-language spellings; 0, or -1 when s has none. */
+int bird_community(const char *s, char *out, size_t len);       /* "65000:53" -> "(65000,53)" */
+int bird_large_community(const char *s, char *out, size_t len); /* "1:2:3" -> "(1,2,3)" */
+int bird_ext_community(const char *s, char *out, size_t len);   /* "target:1:2" -> "(rt,1,2)" */
+/* The include text for routes told so far (sent != NULL): "routes" format writes the
+ * routes of one family; "set" format writes both families' sets (family ignored). */
+int bird_file_render(FILE *f, enum bird_format format, int family,
+                     const struct speaker_route *routes, size_t n);
+/* Replace path with data atomically: temp file, fsync, rename, fsync of the directory.
+ * 0, or -1 with why set; the old file is then untouched. */
+int bird_file_replace(const char *path, const char *data, size_t len, char *why, size_t whylen);
+
+#endif

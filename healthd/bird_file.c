@@ -1,0 +1,258 @@
+/* The include files healthd owns in BIRD's configuration: their text, and their atomic
+ * replacement, so that BIRD (at a configure or a restart) never reads half a file.
+ *
+ * Format "routes": static routes, one family per file (a BIRD static protocol has one
+ * channel), each a blackhole carrying the service's attributes:
+ *   route 192.0.2.53/32 blackhole { bgp_med = 100; bgp_community.add((65000,53)); };
+ * Format "set": two prefix sets for an export filter ("if net ~ healthd_v4 then accept"):
+ *   define healthd_v4 = [ 192.0.2.53/32 ];
+ *   define healthd_v6 = [ ];                                                        */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bird.h"
+
+static const struct {
+	const char *name;
+	const char *bird;
+} bird_wellknown[] = {
+        {"no-export", "(65535,65281)"},
+        {"no-advertise", "(65535,65282)"},
+        {"no-export-subconfed", "(65535,65283)"},
+        {"no-peer", "(65535,65284)"},
+        {"blackhole", "(65535,666)"},
+};
+
+/* Decimal digits of s[0..n) (at most 10), no larger than max. */
+static int bird_num(const char *s, size_t n, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	if (n == 0 || n > 10)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "A:B[:C]" into parts numbers, each at most max. */
+static int bird_nums(const char *s, int parts, unsigned long long max, unsigned long long *v)
+{
+	for (int i = 0; i < parts; i++) {
+		const char *end = strchr(s, ':');
+		size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
+		if ((end != NULL) != (i < parts - 1) || bird_num(s, n, max, &v[i]) != 0)
+			return -1;
+		s += n + 1;
+	}
+	return 0;
+}
+
+static int bird_fits(int n, size_t len)
+{
+	return n > 0 && (size_t)n < len ? 0 : -1;
+}
+
+int bird_community(const char *s, char *out, size_t len)
+{
+	unsigned long long v[2];
+	for (size_t i = 0; i < sizeof(bird_wellknown) / sizeof(bird_wellknown[0]); i++)
+		if (strcmp(s, bird_wellknown[i].name) == 0)
+			return bird_fits(snprintf(out, len, "%s", bird_wellknown[i].bird), len);
+	if (bird_nums(s, 2, 65535, v) != 0)
+		return -1;
+	return bird_fits(snprintf(out, len, "(%llu,%llu)", v[0], v[1]), len);
+}
+
+int bird_large_community(const char *s, char *out, size_t len)
+{
+	unsigned long long v[3];
+	if (bird_nums(s, 3, 4294967295ULL, v) != 0)
+		return -1;
+	return bird_fits(snprintf(out, len, "(%llu,%llu,%llu)", v[0], v[1], v[2]), len);
+}
+
+int bird_ext_community(const char *s, char *out, size_t len)
+{
+	const char *kind;
+	if (strncmp(s, "target:", 7) == 0)
+		kind = "rt";
+	else if (strncmp(s, "origin:", 7) == 0)
+		kind = "ro";
+	else
+		return -1;
+	const char *a = s + 7, *colon = strrchr(a, ':');
+	if (colon == NULL)
+		return -1;
+	char global[INET_ADDRSTRLEN];
+	size_t alen = (size_t)(colon - a);
+	unsigned long long asn = 0, local;
+	struct in_addr ip;
+	bool is_ip = false;
+
+	if (alen == 0 || alen >= sizeof(global))
+		return -1;
+	memcpy(global, a, alen);
+	global[alen] = '\0';
+	if (inet_pton(AF_INET, global, &ip) == 1)
+		is_ip = true;
+	else if (bird_num(global, alen, 4294967295ULL, &asn) != 0)
+		return -1;
+	/* 6 bytes of value: a 2-byte AS leaves 4 for the local part, the others leave 2. */
+	unsigned long long max = !is_ip && asn <= 65535 ? 4294967295ULL : 65535;
+	if (bird_num(colon + 1, strlen(colon + 1), max, &local) != 0)
+		return -1;
+	return bird_fits(snprintf(out, len, "(%s,%s,%llu)", kind, global, local), len);
+}
+
+static void bird_render_attrs(FILE *f, const struct route_attrs *a)
+{
+	char buf[128];
+
+	if (a->next_hop != NULL && strcmp(a->next_hop, "self") != 0)
+		fprintf(f, " bgp_next_hop = %s;", a->next_hop);
+	if (a->med >= 0)
+		fprintf(f, " bgp_med = %lld;", a->med);
+	if (a->local_preference >= 0)
+		fprintf(f, " bgp_local_pref = %lld;", a->local_preference);
+	/* prepend() adds at the front: the last AS first leaves the path as written */
+	for (size_t i = a->nas_path; i > 0; i--)
+		fprintf(f, " bgp_path.prepend(%u);", a->as_path[i - 1]);
+	for (size_t i = 0; a->communities != NULL && a->communities[i] != NULL; i++)
+		if (bird_community(a->communities[i], buf, sizeof(buf)) == 0)
+			fprintf(f, " bgp_community.add(%s);", buf);
+	for (size_t i = 0; a->large_communities != NULL && a->large_communities[i] != NULL; i++)
+		if (bird_large_community(a->large_communities[i], buf, sizeof(buf)) == 0)
+			fprintf(f, " bgp_large_community.add(%s);", buf);
+	for (size_t i = 0; a->extended_communities != NULL && a->extended_communities[i]; i++)
+		if (bird_ext_community(a->extended_communities[i], buf, sizeof(buf)) == 0)
+			fprintf(f, " bgp_ext_community.add(%s);", buf);
+}
+
+static bool bird_attrs_empty(const struct route_attrs *a)
+{
+	return (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0) && a->med < 0 &&
+	       a->local_preference < 0 && a->nas_path == 0 && a->communities == NULL &&
+	       a->large_communities == NULL && a->extended_communities == NULL;
+}
+
+static void bird_render_set(FILE *f, int family, const struct speaker_route *routes, size_t n)
+{
+	char p[PREFIX_STRLEN];
+	bool first = true;
+
+	fprintf(f, "define healthd_v%c = [", family == AF_INET ? '4' : '6');
+	for (size_t i = 0; i < n; i++) {
+		if (routes[i].sent == NULL || routes[i].pfx->family != family)
+			continue;
+		prefix_format(routes[i].pfx, p, sizeof(p));
+		fprintf(f, "%s %s", first ? "" : ",", p);
+		first = false;
+	}
+	fprintf(f, " ];\n");
+}
+
+int bird_file_render(FILE *f, enum bird_format format, int family,
+                     const struct speaker_route *routes, size_t n)
+{
+	char p[PREFIX_STRLEN];
+
+	if (format == BIRD_FORMAT_SET) {
+		fprintf(f, "# Prefixes of the healthy services, for BIRD's export filter.\n"
+		           "# Written by healthd, which replaces this file on every change.\n");
+		bird_render_set(f, AF_INET, routes, n);
+		bird_render_set(f, AF_INET6, routes, n);
+		return ferror(f) ? -1 : 0;
+	}
+	fprintf(f,
+	        "# IPv%c routes of the healthy services, inside a BIRD static protocol.\n"
+	        "# Written by healthd, which replaces this file on every change.\n",
+	        family == AF_INET ? '4' : '6');
+	for (size_t i = 0; i < n; i++) {
+		const struct speaker_route *r = &routes[i];
+		if (r->sent == NULL || r->pfx->family != family)
+			continue;
+		prefix_format(r->pfx, p, sizeof(p));
+		fprintf(f, "route %s blackhole", p);
+		if (!bird_attrs_empty(r->sent)) {
+			fprintf(f, " {");
+			bird_render_attrs(f, r->sent);
+			fprintf(f, " }");
+		}
+		fprintf(f, ";\n");
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static int bird_write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int bird_file_replace(const char *path, const char *data, size_t len, char *why, size_t whylen)
+{
+	char *tmp = NULL, *dir = NULL;
+	int fd = -1, dfd = -1;
+	const char *step = "out of memory";
+
+	/* Next to the target: rename() is atomic only within one file system. */
+	if (asprintf(&tmp, "%s.tmp", path) < 0) {
+		tmp = NULL;
+		goto fail;
+	}
+	step = "create";
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		goto fail;
+	step = "write";
+	if (bird_write_all(fd, data, len) != 0)
+		goto fail;
+	step = "fsync";
+	if (fsync(fd) != 0)
+		goto fail;
+	step = "close";
+	int rc = close(fd);
+	fd = -1;
+	if (rc != 0)
+		goto fail;
+	step = "rename";
+	if (rename(tmp, path) != 0)
+		goto fail;
+	/* The rename itself is durable once the directory is synced. */
+	if ((dir = strdup(path)) != NULL &&
+	    (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+	free(tmp);
+	return 0;
+fail:
+	snprintf(why, whylen, "%s %s: %s", step, tmp != NULL ? tmp : path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	return -1;
+}

@@ -1,0 +1,261 @@
+/* Mode "static": healthd owns include files in BIRD's configuration (bird_file.c) and
+ * makes BIRD read them with "configure".
+ *
+ * Every configure makes BIRD re-read its whole configuration, so changes are batched:
+ * the first change opens a window ("batch", 100ms by default) and everything that
+ * changes in it goes into one file write and one configure; changes while a configure
+ * is in flight wait for its answer. 0003 (done), 0004 (in progress: BIRD 3 applies it
+ * asynchronously) and 0005 (queued) are success; anything else, such as 8002 (an error
+ * in BIRD's configuration), is logged with BIRD's own message and retried with backoff.
+ * A file whose text is unchanged is neither written nor configured. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bird.h"
+#include "log.h"
+
+#define STATIC_RETRY_MIN_MS 1000
+#define STATIC_RETRY_MAX_MS 30000
+
+struct bird_static {
+	struct event *batch, *retry;
+	uint32_t retry_ms;
+	bool unapplied; /* the files may differ from what BIRD runs: a configure is due */
+	bool inflight;  /* a configure awaits its answer; the files are not touched meanwhile */
+	char *text[2];  /* what each file holds, as healthd last wrote it */
+	size_t len[2];
+};
+
+static void static_apply(struct bird *b);
+
+static const char *static_path(const struct bird *b, int i)
+{
+	return i == 0 ? b->cfg->include : b->cfg->include6;
+}
+
+static size_t static_count(const struct bird *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < b->sp->nroutes; i++)
+		n += b->sp->routes[i].sent != NULL;
+	return n;
+}
+
+/* Write the files that changed. 0, or -1 (logged) with the old files in place. */
+static int static_write(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	int nfiles = b->cfg->format == BIRD_FORMAT_SET ? 1 : 2;
+
+	for (int i = 0; i < nfiles; i++) {
+		char *text = NULL, why[512];
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (f == NULL)
+			return -1;
+		int rc = bird_file_render(f, b->cfg->format, i == 0 ? AF_INET : AF_INET6,
+		                          b->sp->routes, b->sp->nroutes);
+		if (fclose(f) != 0 || rc != 0) {
+			free(text);
+			log_err("out of memory writing %s", static_path(b, i));
+			return -1;
+		}
+		if (st->text[i] != NULL && st->len[i] == len &&
+		    memcmp(st->text[i], text, len) == 0) {
+			free(text);
+			continue;
+		}
+		if (bird_file_replace(static_path(b, i), text, len, why, sizeof(why)) != 0) {
+			free(text);
+			log_err("cannot replace BIRD include file %s: %s", static_path(b, i), why);
+			return -1;
+		}
+		free(st->text[i]);
+		st->text[i] = text;
+		st->len[i] = len;
+		st->unapplied = true;
+	}
+	b->dirty = false;
+	return 0;
+}
+
+static void static_backoff(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	struct timeval tv;
+
+	st->retry_ms = st->retry_ms == 0 ? STATIC_RETRY_MIN_MS : st->retry_ms * 2;
+	if (st->retry_ms > STATIC_RETRY_MAX_MS)
+		st->retry_ms = STATIC_RETRY_MAX_MS;
+	bird_tv(&tv, st->retry_ms);
+	evtimer_add(st->retry, &tv);
+}
+
+static void static_flush(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	struct timeval tv;
+
+	if (st->inflight)
+		return; /* its answer looks again */
+	if (b->stopping) {
+		static_apply(b);
+		return;
+	}
+	if (b->dirty && !evtimer_pending(st->batch, NULL)) {
+		bird_tv(&tv, b->cfg->batch_ms);
+		evtimer_add(st->batch, &tv);
+	}
+}
+
+static void static_done(struct bird *b, const struct bird_reply *r, void *arg)
+{
+	struct bird_static *st = b->mode_priv;
+
+	st->inflight = false;
+	if (r->code < 0)
+		return; /* connection lost: ready() configures again */
+	if (r->error == 0 && (r->code == 3 || r->code == 4 || r->code == 5)) {
+		size_t n = static_count(b);
+		log_info("BIRD took the new routes (%04d): %zu prefix%s announced", r->code, n,
+		         n == 1 ? "" : "es");
+		st->unapplied = false;
+		st->retry_ms = 0;
+		evtimer_del(st->retry);
+	} else {
+		int code = r->error ? r->error : r->code;
+		if (b->stopping) {
+			log_err("BIRD refused \"configure\": %04d %s", code, r->msg);
+			b->failed = true;
+			return;
+		}
+		static_backoff(b);
+		log_err("BIRD refused \"configure\": %04d %s; retrying in %ums", code, r->msg,
+		        (unsigned)st->retry_ms);
+		return;
+	}
+	static_flush(b);
+}
+
+/* Write what changed, then configure when the files differ from what BIRD runs. */
+static void static_apply(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+
+	if (st->inflight)
+		return;
+	if (b->dirty && static_write(b) != 0) {
+		if (b->stopping)
+			b->failed = true;
+		else
+			static_backoff(b);
+		return;
+	}
+	if (!st->unapplied || (!b->stopping && evtimer_pending(st->retry, NULL)))
+		return;
+	switch (b->io->send(b, "configure", static_done, NULL)) {
+	case 0:
+		st->inflight = true;
+		break;
+	case 1: /* stdout: birdc answers its own terminal, not us */
+		st->unapplied = false;
+		break;
+	default: /* BIRD is away: ready() configures once it is back */
+		break;
+	}
+}
+
+static void static_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	static_apply(arg);
+}
+
+static void static_ready(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	/* A BIRD that was away may have restarted with other files, or been fixed. */
+	evtimer_del(st->retry);
+	st->retry_ms = 0;
+	st->unapplied = true;
+	b->dirty = true; /* the files are rewritten from the table if they differ from it */
+	static_apply(b);
+}
+
+static void static_async(struct bird *b, const char *text, size_t len)
+{
+	/* Another configure re-reads the same files: nothing to re-assert. */
+}
+
+static void static_shutdown(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	evtimer_del(st->batch);
+	evtimer_del(st->retry);
+	static_apply(b);
+}
+
+static bool static_settled(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	return b->failed || (!b->dirty && !st->unapplied && !st->inflight);
+}
+
+static void static_close(struct bird *b)
+{
+	struct bird_static *st = b->mode_priv;
+	if (st->batch)
+		event_free(st->batch);
+	if (st->retry)
+		event_free(st->retry);
+	free(st->text[0]);
+	free(st->text[1]);
+	free(st);
+	b->mode_priv = NULL;
+}
+
+/* The directory of each file must take new files: found now, not at the first change. */
+static int static_check_dir(const char *path)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return -1;
+	const char *dir = dirname(copy);
+	int rc = access(dir, W_OK | X_OK);
+	if (rc != 0)
+		log_err("cannot write BIRD include file %s: directory %s: %s", path, dir,
+		        strerror(errno));
+	free(copy);
+	return rc;
+}
+
+static int static_open(struct bird *b)
+{
+	struct bird_static *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return -1;
+	b->mode_priv = st;
+	st->batch = evtimer_new(b->sp->base, static_timer_cb, b);
+	st->retry = evtimer_new(b->sp->base, static_timer_cb, b);
+	if (st->batch == NULL || st->retry == NULL)
+		return -1;
+	if (static_check_dir(b->cfg->include) != 0)
+		return -1;
+	if (b->cfg->format == BIRD_FORMAT_ROUTES && static_check_dir(b->cfg->include6) != 0)
+		return -1;
+	return 0;
+}
+
+const struct bird_mode_ops bird_static_mode = {
+        .name = "static",
+        .open = static_open,
+        .flush = static_flush,
+        .ready = static_ready,
+        .async = static_async,
+        .shutdown = static_shutdown,
+        .settled = static_settled,
+        .close = static_close,
+};

@@ -1,0 +1,383 @@
+/* The BIRD part of the configuration: the speaker keys of types "bird" and "birdc-stdout",
+ * each service's "bird_protocol", and the checks that need every service at once (what a
+ * mode can express: BIRD's own config sets the attributes in modes that cannot). */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+#include "bird.h"
+#include "cfgjson.h"
+#include "config_priv.h"
+#include "duration.h"
+
+#define BIRD_DEFAULT_SOCKET    "/run/bird/bird.ctl"
+#define BIRD_DEFAULT_INCLUDE   "/var/lib/healthd/bird-routes.conf"
+#define BIRD_DEFAULT_BATCH     100
+#define BIRD_DEFAULT_RECONNECT 5000
+#define BIRD_DEFAULT_REASSERT  10000
+#define BIRD_BATCH_MAX         60000
+#define BIRD_PROTOCOL_MAX      64
+
+static const char *const bird_keys[] = {
+        "socket", "mode", "format", "include", "include6", "batch", "reconnect", "reassert", NULL,
+};
+static const char *const static_keys[] = {"format", "include", "include6", "batch", NULL};
+
+static const char *const type_names[] = {
+        [SPEAKER_EXABGP] = "exabgp",
+        [SPEAKER_BIRD] = "bird",
+        [SPEAKER_BIRDC_STDOUT] = "birdc-stdout",
+};
+
+int config_speaker_type(const char *name, enum speaker_type *out)
+{
+	for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+		if (strcmp(name, type_names[i]) == 0) {
+			*out = (enum speaker_type)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *config_speaker_type_name(enum speaker_type t)
+{
+	return (size_t)t < sizeof(type_names) / sizeof(type_names[0]) ? type_names[t] : "exabgp";
+}
+
+/* An absolute path that names a file; NULL (error recorded) otherwise. */
+static char *bird_path(struct config_error *e, const json_t *obj, const char *key, size_t max)
+{
+	const char *s;
+	if (cfg_string(e, obj, key, false, &s) <= 0)
+		return NULL;
+	if (s[0] != '/' || s[strlen(s) - 1] == '/') {
+		cfgerr_add(e, key, "expected an absolute path of a file, such as \"%s\"",
+		           strcmp(key, "socket") == 0 ? BIRD_DEFAULT_SOCKET : BIRD_DEFAULT_INCLUDE);
+		return NULL;
+	}
+	if (strlen(s) > max) {
+		cfgerr_add(e, key, "longer than %zu bytes%s", max,
+		           strcmp(key, "socket") == 0 ? ", the limit of a unix socket address"
+		                                      : "");
+		return NULL;
+	}
+	return strdup(s);
+}
+
+/* "/var/lib/healthd/bird-routes.conf" -> "/var/lib/healthd/bird-routes6.conf". */
+static char *bird_include6_default(const char *include)
+{
+	size_t n = strlen(include);
+	char *out = malloc(n + 2);
+	if (out == NULL)
+		return NULL;
+	size_t stem = n >= 5 && strcmp(include + n - 5, ".conf") == 0 ? n - 5 : n;
+	memcpy(out, include, stem);
+	out[stem] = '6';
+	memcpy(out + stem + 1, include + stem, n - stem + 1);
+	return out;
+}
+
+static void bird_enum(struct config_error *e, const json_t *obj, const char *key, const char *a,
+                      const char *b, int *out)
+{
+	const char *s;
+	if (cfg_string(e, obj, key, false, &s) <= 0)
+		return;
+	if (strcmp(s, a) == 0)
+		*out = 0;
+	else if (strcmp(s, b) == 0)
+		*out = 1;
+	else
+		cfgerr_add(e, key, "unknown %s \"%s\" (valid: %s, %s)", key, s, a, b);
+}
+
+void config_bird_speaker(struct config_error *e, const json_t *obj, struct speaker_cfg *sp)
+{
+	struct bird_cfg *b = &sp->bird;
+	const char *type = config_speaker_type_name(sp->type);
+	const size_t sun_max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	const json_t *given = json_object_get(obj, "type");
+	enum speaker_type t;
+	if (given != NULL &&
+	    (!json_is_string(given) || config_speaker_type(json_string_value(given), &t) != 0))
+		return; /* a bad type is the one error worth reading */
+	if (sp->type == SPEAKER_EXABGP) {
+		for (const char *const *k = bird_keys; *k != NULL; k++)
+			if (json_object_get(obj, *k) != NULL)
+				cfgerr_add(e, *k,
+				           "applies to speaker types bird and birdc-stdout only");
+		return;
+	}
+	if (sp->neighbors != NULL)
+		cfgerr_add(e, "neighbors",
+		           "ExaBGP neighbor selectors do not apply to speaker type \"%s\"", type);
+	if (json_object_get(obj, "ack_timeout") != NULL)
+		cfgerr_add(e, "ack_timeout", "applies to speaker type exabgp only");
+	if (!sp->withdraw_on_start)
+		cfgerr_add(e, "withdraw_on_start",
+		           "BIRD is always told the whole state at start; only true is valid");
+
+	int mode = BIRD_MODE_STATIC, format = BIRD_FORMAT_ROUTES;
+	bird_enum(e, obj, "mode", "static", "protocol", &mode);
+	bird_enum(e, obj, "format", "routes", "set", &format);
+	b->mode = (enum bird_mode)mode;
+	b->format = (enum bird_format)format;
+	b->batch_ms = BIRD_DEFAULT_BATCH;
+	b->reconnect_ms = BIRD_DEFAULT_RECONNECT;
+	b->reassert_ms = BIRD_DEFAULT_REASSERT;
+
+	if (sp->type == SPEAKER_BIRD) {
+		if (json_object_get(obj, "socket") != NULL)
+			b->socket = bird_path(e, obj, "socket", sun_max);
+		else
+			b->socket = strdup(BIRD_DEFAULT_SOCKET);
+		uint32_t ms;
+		if (cfg_duration(e, obj, "reconnect", &ms) > 0) {
+			if (ms < 10)
+				cfgerr_add(e, "reconnect", "must be at least 10ms");
+			else
+				b->reconnect_ms = ms;
+		}
+	} else {
+		if (json_object_get(obj, "socket") != NULL)
+			cfgerr_add(e, "socket",
+			           "type birdc-stdout writes commands to stdout; give the socket "
+			           "to birdc instead (healthd run -c FILE | birdc -s SOCKET)");
+		if (json_object_get(obj, "reconnect") != NULL)
+			cfgerr_add(e, "reconnect", "applies to speaker type bird only");
+	}
+
+	if (b->mode == BIRD_MODE_PROTOCOL) {
+		for (const char *const *k = static_keys; *k != NULL; k++)
+			if (json_object_get(obj, *k) != NULL)
+				cfgerr_add(e, *k, "applies to mode \"static\" only");
+		if (cfg_duration(e, obj, "reassert", &b->reassert_ms) > 0 && b->reassert_ms > 0 &&
+		    b->reassert_ms < 1000)
+			cfgerr_add(e, "reassert", "must be 0 (never) or at least 1s");
+		return;
+	}
+	if (json_object_get(obj, "reassert") != NULL)
+		cfgerr_add(e, "reassert", "applies to mode \"protocol\" only");
+	if (cfg_duration(e, obj, "batch", &b->batch_ms) > 0 && b->batch_ms > BIRD_BATCH_MAX)
+		cfgerr_add(e, "batch", "at most 1m: changes would wait that long to be announced");
+	if (json_object_get(obj, "include") != NULL)
+		b->include = bird_path(e, obj, "include", PATH_MAX - 1);
+	else
+		b->include = strdup(BIRD_DEFAULT_INCLUDE);
+	if (b->format == BIRD_FORMAT_SET) {
+		if (json_object_get(obj, "include6") != NULL)
+			cfgerr_add(e, "include6",
+			           "format \"set\" writes both families' sets into \"include\"");
+		return;
+	}
+	if (json_object_get(obj, "include6") != NULL)
+		b->include6 = bird_path(e, obj, "include6", PATH_MAX - 1);
+	else if (b->include != NULL)
+		b->include6 = bird_include6_default(b->include);
+	if (b->include != NULL && b->include6 != NULL && strcmp(b->include, b->include6) == 0)
+		cfgerr_add(e, "include6",
+		           "must differ from \"include\": a BIRD static protocol holds one family");
+}
+
+static bool bird_identifier(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+		      (*p >= '0' && *p <= '9')))
+			return false;
+	return strlen(s) <= BIRD_PROTOCOL_MAX;
+}
+
+void config_bird_service(struct config_loader *ld, const json_t *obj, size_t index,
+                         struct service_cfg *svc)
+{
+	const struct speaker_cfg *sp = &ld->cfg->speaker;
+	bool want = sp->type != SPEAKER_EXABGP && sp->bird.mode == BIRD_MODE_PROTOCOL;
+	const char *name;
+	int rc = cfg_string(ld->e, obj, "bird_protocol", false, &name);
+
+	if (rc == 0 && want)
+		cfgerr_add(ld->e, "bird_protocol",
+		           "required key is missing: the BIRD protocol that announces this "
+		           "service (speaker mode \"protocol\")");
+	if (rc <= 0)
+		return;
+	if (!want) {
+		cfgerr_add(ld->e, "bird_protocol",
+		           "applies to speaker types bird and birdc-stdout in mode \"protocol\" "
+		           "only");
+		return;
+	}
+	/* "disable all" is BIRD's for every protocol: never a name */
+	if (strcasecmp(name, "all") == 0) {
+		cfgerr_add(ld->e, "bird_protocol",
+		           "\"%s\" means every protocol to BIRD: name one protocol", name);
+		return;
+	}
+	if (!bird_identifier(name)) {
+		cfgerr_add(ld->e, "bird_protocol",
+		           "invalid BIRD protocol name \"%s\": expected letters, digits and _, "
+		           "not starting with a digit, at most %d characters",
+		           name, BIRD_PROTOCOL_MAX);
+		return;
+	}
+	for (size_t i = 0; i < index; i++) {
+		const char *other = ld->cfg->services[i].bird_protocol;
+		if (other != NULL && strcmp(other, name) == 0) {
+			cfgerr_add(ld->e, "bird_protocol",
+			           "BIRD protocol \"%s\" already belongs to services[%zu]: one "
+			           "protocol per service",
+			           name, i);
+			return;
+		}
+	}
+	svc->bird_protocol = strdup(name);
+}
+
+static bool bird_attrs_plain(const struct route_attrs *a)
+{
+	return (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0) && a->med < 0 &&
+	       a->local_preference < 0 && a->communities == NULL && a->large_communities == NULL &&
+	       a->extended_communities == NULL && a->nas_path == 0 && a->path_information == NULL;
+}
+
+static bool bird_strv_has(char **v, const char *s)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* What static routes cannot carry; announce's values are reported once, at announce. */
+static void bird_attrs_routes(struct config_error *e, const char *path,
+                              const struct service_cfg *svc, const struct route_attrs *a,
+                              const struct route_attrs *announce)
+{
+	char out[128], key[64];
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (a->path_information != NULL && (announce == NULL || announce->path_information == NULL))
+		config_err_at(e, path, "path_information",
+		              "ADD-PATH ids are ExaBGP's; BIRD static routes have none");
+	for (size_t i = 0; a->extended_communities != NULL && a->extended_communities[i]; i++) {
+		const char *s = a->extended_communities[i];
+		if (announce != NULL && bird_strv_has(announce->extended_communities, s))
+			continue;
+		if (bird_ext_community(s, out, sizeof(out)) != 0) {
+			snprintf(key, sizeof(key), "extended_communities[%zu]", i);
+			config_err_at(e, path, key,
+			              "\"%s\" cannot be written for BIRD: expected target:A:B or "
+			              "origin:A:B (A a 2- or 4-byte AS number or an IPv4 address)",
+			              s);
+		}
+	}
+	if (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0 ||
+	    (announce != NULL && strcmp(a->next_hop, announce->next_hop) == 0))
+		return;
+	int family = inet_pton(AF_INET, a->next_hop, addr) == 1 ? AF_INET : AF_INET6;
+	for (size_t i = 0; i < svc->nprefixes; i++) {
+		if (svc->prefixes[i].family != 0 && svc->prefixes[i].family != family) {
+			config_err_at(e, path, "next_hop",
+			              "next hop %s is not of the family of prefixes[%zu]; BIRD "
+			              "needs one of the route's family (or \"self\")",
+			              a->next_hop, i);
+			return;
+		}
+	}
+}
+
+static void bird_check_service(struct config_loader *ld, size_t i, const struct service_cfg *svc)
+{
+	const struct bird_cfg *b = &ld->cfg->speaker.bird;
+	const char *type = config_speaker_type_name(ld->cfg->speaker.type);
+	char path[64], sub[96];
+	const char *why = NULL;
+
+	snprintf(path, sizeof(path), "services[%zu]", i);
+	/* With the speaker's selectors (refused there) every service holds a copy. */
+	if (svc->neighbors != NULL && ld->cfg->speaker.neighbors == NULL)
+		config_err_at(ld->e, path, "neighbors",
+		              "ExaBGP neighbor selectors do not apply to speaker type \"%s\"",
+		              type);
+	if (b->mode == BIRD_MODE_PROTOCOL)
+		why = "mode \"protocol\" switches whole BIRD protocols";
+	else if (b->format == BIRD_FORMAT_SET)
+		why = "format \"set\" lists prefixes only";
+	if (why != NULL) {
+		if (!bird_attrs_plain(&svc->announce))
+			config_err_at(ld->e, path, "announce",
+			              "%s: route attributes belong in BIRD's config (or use mode "
+			              "\"static\" with format \"routes\")",
+			              why);
+		if (!svc->on_down.withdraw)
+			config_err_at(ld->e, path, "on_down", "%s: it can only \"withdraw\"", why);
+		if (!svc->on_disabled.withdraw)
+			config_err_at(ld->e, path, "on_disabled", "%s: it can only \"withdraw\"",
+			              why);
+		return;
+	}
+	snprintf(sub, sizeof(sub), "%s.announce", path);
+	bird_attrs_routes(ld->e, sub, svc, &svc->announce, NULL);
+	snprintf(sub, sizeof(sub), "%s.on_down", path);
+	if (!svc->on_down.withdraw)
+		bird_attrs_routes(ld->e, sub, svc, &svc->on_down.attrs, &svc->announce);
+	snprintf(sub, sizeof(sub), "%s.on_disabled", path);
+	if (!svc->on_disabled.withdraw)
+		bird_attrs_routes(ld->e, sub, svc, &svc->on_disabled.attrs, &svc->announce);
+}
+
+void config_bird_check(struct config_loader *ld)
+{
+	if (ld->cfg->speaker.type == SPEAKER_EXABGP)
+		return;
+	for (size_t i = 0; i < ld->cfg->nservices; i++)
+		bird_check_service(ld, i, &ld->cfg->services[i]);
+}
+
+static json_t *bird_duration(uint32_t ms)
+{
+	char buf[32];
+	duration_format(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+void config_bird_to_json(json_t *o, const struct speaker_cfg *sp)
+{
+	const struct bird_cfg *b = &sp->bird;
+
+	if (sp->type == SPEAKER_BIRD && b->socket != NULL)
+		json_object_set_new(o, "socket", json_string(b->socket));
+	json_object_set_new(o, "mode",
+	                    json_string(b->mode == BIRD_MODE_PROTOCOL ? "protocol" : "static"));
+	if (b->mode == BIRD_MODE_STATIC) {
+		json_object_set_new(o, "format",
+		                    json_string(b->format == BIRD_FORMAT_SET ? "set" : "routes"));
+		if (b->include != NULL)
+			json_object_set_new(o, "include", json_string(b->include));
+		if (b->include6 != NULL)
+			json_object_set_new(o, "include6", json_string(b->include6));
+		json_object_set_new(o, "batch", bird_duration(b->batch_ms));
+	} else {
+		json_object_set_new(o, "reassert", bird_duration(b->reassert_ms));
+	}
+	if (sp->type == SPEAKER_BIRD)
+		json_object_set_new(o, "reconnect", bird_duration(b->reconnect_ms));
+}
+
+void config_bird_free(struct bird_cfg *b)
+{
+	free(b->socket);
+	free(b->include);
+	free(b->include6);
+	memset(b, 0, sizeof(*b));
+}

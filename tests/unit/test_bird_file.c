@@ -1,0 +1,220 @@
+/* The include files healthd writes for BIRD: attribute spellings of BIRD's filter
+ * language, the text of both formats, and the atomic replacement. (That a real BIRD 2
+ * loads these texts is the integration tests' part.) */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../healthd/bird.h"
+#include "unit.h"
+
+static struct prefix pfx(const char *s)
+{
+	struct prefix p;
+	char err[128];
+	ck_assert_int_eq(prefix_parse(s, &p, err, sizeof(err)), 0);
+	return p;
+}
+
+static struct route_attrs plain(void)
+{
+	struct route_attrs a;
+	memset(&a, 0, sizeof(a));
+	a.next_hop = "self";
+	a.med = -1;
+	a.local_preference = -1;
+	return a;
+}
+
+/* Render into a string the caller frees. */
+static char *render(enum bird_format format, int family, const struct speaker_route *r, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(bird_file_render(f, format, family, r, n), 0);
+	fclose(f);
+	return text;
+}
+
+START_TEST(test_communities)
+{
+	char b[64];
+	ck_assert_int_eq(bird_community("65000:53", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(65000,53)");
+	ck_assert_int_eq(bird_community("no-export", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(65535,65281)");
+	ck_assert_int_eq(bird_community("blackhole", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(65535,666)");
+	ck_assert_int_eq(bird_community("65536:1", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_community("1:2:3", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_community("1", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_community("a:b", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_community("65000:53", b, 5), -1); /* does not fit */
+
+	ck_assert_int_eq(bird_large_community("65000:0:53", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(65000,0,53)");
+	ck_assert_int_eq(bird_large_community("4294967295:4294967295:0", b, sizeof(b)), 0);
+	ck_assert_int_eq(bird_large_community("4294967296:0:0", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_large_community("1:2", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_large_community("1:2:3:4", b, sizeof(b)), -1);
+}
+END_TEST
+
+START_TEST(test_ext_communities)
+{
+	char b[64];
+	ck_assert_int_eq(bird_ext_community("target:65000:53", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(rt,65000,53)");
+	ck_assert_int_eq(bird_ext_community("origin:65000:4294967295", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(ro,65000,4294967295)");
+	ck_assert_int_eq(bird_ext_community("target:192.0.2.1:5", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(rt,192.0.2.1,5)");
+	ck_assert_int_eq(bird_ext_community("target:4200000000:5", b, sizeof(b)), 0);
+	ck_assert_str_eq(b, "(rt,4200000000,5)");
+	/* a 4-byte AS or an address leaves 2 bytes for the local part */
+	ck_assert_int_eq(bird_ext_community("target:4200000000:70000", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("target:192.0.2.1:70000", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("soo:1:2", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("target::1", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("target:1", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("target:1:", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("target:x:1", b, sizeof(b)), -1);
+	ck_assert_int_eq(bird_ext_community("target:2001:db8::1:1", b, sizeof(b)), -1);
+}
+END_TEST
+
+START_TEST(test_render_routes)
+{
+	struct prefix p4 = pfx("192.0.2.53/32"), p4b = pfx("192.0.2.0/24"),
+	              p4c = pfx("198.51.100.0/24"), p6 = pfx("2001:db8::53/128");
+	char *comm[] = {"65000:53", "no-export", NULL};
+	char *large[] = {"65000:0:53", NULL};
+	char *ext[] = {"target:65000:53", NULL};
+	uint32_t path[] = {65010, 65011};
+	struct route_attrs full = plain(), bare = plain(), nh = plain();
+	full.med = 100;
+	full.local_preference = 200;
+	full.communities = comm;
+	full.large_communities = large;
+	full.extended_communities = ext;
+	full.as_path = path;
+	full.nas_path = 2;
+	full.path_information = "0.0.0.1"; /* ExaBGP's; never written for BIRD */
+	nh.next_hop = "2001:db8::1";
+	struct speaker_route r[] = {
+	        {.pfx = &p4, .sent = &full},
+	        {.pfx = &p4b, .sent = &bare},
+	        {.pfx = &p4c, .sent = NULL}, /* withdrawn */
+	        {.pfx = &p6, .sent = &nh},
+	};
+
+	char *v4 = render(BIRD_FORMAT_ROUTES, AF_INET, r, 4);
+	ck_assert_str_eq(v4,
+	                 "# IPv4 routes of the healthy services, inside a BIRD static protocol.\n"
+	                 "# Written by healthd, which replaces this file on every change.\n"
+	                 "route 192.0.2.53/32 blackhole { bgp_med = 100; bgp_local_pref = "
+	                 "200; bgp_path.prepend(65011); bgp_path.prepend(65010); "
+	                 "bgp_community.add((65000,53)); bgp_community.add((65535,65281)); "
+	                 "bgp_large_community.add((65000,0,53)); "
+	                 "bgp_ext_community.add((rt,65000,53)); };\n"
+	                 "route 192.0.2.0/24 blackhole;\n");
+	free(v4);
+	char *v6 = render(BIRD_FORMAT_ROUTES, AF_INET6, r, 4);
+	ck_assert_str_eq(v6,
+	                 "# IPv6 routes of the healthy services, inside a BIRD static protocol.\n"
+	                 "# Written by healthd, which replaces this file on every change.\n"
+	                 "route 2001:db8::53/128 blackhole { bgp_next_hop = 2001:db8::1; };\n");
+	free(v6);
+}
+END_TEST
+
+START_TEST(test_render_sets)
+{
+	struct prefix a = pfx("192.0.2.53/32"), b = pfx("192.0.2.54/32"), c = pfx("2001:db8::/48");
+	struct route_attrs at = plain();
+	struct speaker_route r[] = {
+	        {.pfx = &a, .sent = &at},
+	        {.pfx = &b, .sent = &at},
+	        {.pfx = &c, .sent = NULL},
+	};
+	char *text = render(BIRD_FORMAT_SET, AF_INET, r, 3);
+	ck_assert_str_eq(text, "# Prefixes of the healthy services, for BIRD's export filter.\n"
+	                       "# Written by healthd, which replaces this file on every change.\n"
+	                       "define healthd_v4 = [ 192.0.2.53/32, 192.0.2.54/32 ];\n"
+	                       "define healthd_v6 = [ ];\n");
+	free(text);
+	/* nothing announced: both sets empty, still valid for BIRD */
+	text = render(BIRD_FORMAT_SET, AF_INET, r, 0);
+	ck_assert(strstr(text, "define healthd_v4 = [ ];\ndefine healthd_v6 = [ ];\n") != NULL);
+	free(text);
+}
+END_TEST
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	return buf;
+}
+
+START_TEST(test_replace)
+{
+	char dir[] = "/tmp/healthd-unit-bird.XXXXXX", path[256], tmp[300], why[512];
+	struct stat st;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/routes.conf", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+	ck_assert_int_eq(bird_file_replace(path, "one\n", 4, why, sizeof(why)), 0);
+	ck_assert_str_eq(slurp(path), "one\n");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644); /* BIRD runs as another user */
+	ck_assert_int_eq(bird_file_replace(path, "two\n", 4, why, sizeof(why)), 0);
+	ck_assert_str_eq(slurp(path), "two\n");
+	ck_assert_int_eq(access(tmp, F_OK), -1); /* no temp file left behind */
+
+	/* the temp name is taken by a directory: the write fails, the file is untouched */
+	ck_assert_int_eq(mkdir(tmp, 0755), 0);
+	ck_assert_int_eq(bird_file_replace(path, "three\n", 6, why, sizeof(why)), -1);
+	ck_assert(strstr(why, tmp) != NULL);
+	ck_assert_str_eq(slurp(path), "two\n");
+	rmdir(tmp);
+
+	/* a missing directory is named in the error */
+	char missing[300];
+	snprintf(missing, sizeof(missing), "%s/nodir/routes.conf", dir);
+	ck_assert_int_eq(bird_file_replace(missing, "x", 1, why, sizeof(why)), -1);
+	ck_assert(strstr(why, "nodir") != NULL);
+	ck_assert(strstr(why, strerror(ENOENT)) != NULL);
+
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+static Suite *bird_file_suite(void)
+{
+	Suite *s = suite_create("bird_file");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, test_communities);
+	tcase_add_test(tc, test_ext_communities);
+	tcase_add_test(tc, test_render_routes);
+	tcase_add_test(tc, test_render_sets);
+	tcase_add_test(tc, test_replace);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(bird_file_suite)
