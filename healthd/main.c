@@ -1,4 +1,4 @@
-/* Command line: run, check, version, help. */
+/* Command line: run, check, probe, version, help, and ExaBGP healthcheck's flags. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_probe.h"
+#include "compat.h"
 #include "config.h"
 #include "engine.h"
 #include "log.h"
@@ -33,7 +35,11 @@ static const char usage_main[] =
         "  run -c FILE      run in the foreground (spawned by ExaBGP's process stanza)\n"
         "  check -c FILE    validate FILE and print the normalized configuration\n"
         "  version          print the version\n"
-        "  help [COMMAND]   this text, or a command's\n"
+        "  probe TYPE ...   run one probe now and print what it saw (see: healthd probe --help)\n"
+        "  help [COMMAND]   this text, or a command's (help healthcheck: the drop-in flags)\n"
+        "\n"
+        "healthd --cmd CMD --ip IP ...: the drop-in for `python3 -m exabgp healthcheck`, with\n"
+        "its flags and its stdout (see: healthd help healthcheck)\n"
         "\n"
         "exit codes: 0 ok, 1 invalid configuration, 2 usage error, 3 runtime failure\n";
 
@@ -69,6 +75,10 @@ static const char *command_usage(const char *cmd)
 		return usage_check;
 	if (strcmp(cmd, "version") == 0)
 		return "usage: healthd version\n";
+	if (strcmp(cmd, "probe") == 0)
+		return cli_probe_usage;
+	if (strcmp(cmd, "healthcheck") == 0)
+		return compat_usage;
 	return NULL;
 }
 
@@ -233,6 +243,11 @@ int main(int argc, char **argv)
 		printf("healthd %s\n", HEALTHD_VERSION);
 		return EXIT_OK;
 	}
+	if (strcmp(cmd, "probe") == 0)
+		return cli_probe_main(argc - 1, argv + 1);
+	/* Flags instead of a command: ExaBGP healthcheck's command line (compat*.c). */
+	if (cmd[0] == '-')
+		return compat_main(argc, argv);
 	if (strcmp(cmd, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "check") == 0)

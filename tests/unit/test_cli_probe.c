@@ -1,0 +1,189 @@
+/* `healthd probe`: options become config keys of the right JSON type through the config
+ * loader's own validation, and the output and exit codes follow the monitoring-plugins
+ * convention. Real probes (exec, tcp on a socket this test listens on) on loopback. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../healthd/cli_probe.h"
+#include "unit.h"
+
+static char out[16384], errout[8192];
+
+static void slurp(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* run("tcp", "--host", "127.0.0.1", NULL): the exit code; stdout in out, stderr in errout. */
+static int run(const char *first, ...)
+{
+	char *argv[64] = {"probe"};
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, first);
+	for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	FILE *o = tmpfile(), *e = tmpfile();
+	ck_assert(o != NULL && e != NULL);
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2);
+	dup2(fileno(o), 1);
+	dup2(fileno(e), 2);
+	int code = cli_probe_main(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	slurp(fileno(o), out, sizeof(out));
+	slurp(fileno(e), errout, sizeof(errout));
+	fclose(o);
+	fclose(e);
+	return code;
+}
+
+START_TEST(exec_exit_statuses_are_plugin_codes)
+{
+	ck_assert_int_eq(run("exec", "--", "/bin/true", NULL), CLI_OK);
+	ck_assert_msg(strncmp(out, "EXEC OK - exit 0 | time=", 24) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\nresult:   ok (ok: healthy)\n"));
+	ck_assert_int_eq(run("exec", "--", "/bin/sh", "-c", "echo busy; exit 1", NULL),
+	                 CLI_WARNING);
+	ck_assert_msg(strncmp(out, "EXEC WARNING - warning: exit 1: busy | time=", 44) == 0, "%s",
+	              out);
+	/* a flag without a value is true: the daemon would count this run as a failure */
+	ck_assert_int_eq(run("exec", "--warning-is-failure", "--", "/bin/sh", "-c", "exit 1", NULL),
+	                 CLI_CRITICAL);
+	ck_assert_int_eq(run("exec", "--", "/bin/sh", "-c", "exit 2", NULL), CLI_CRITICAL);
+	ck_assert_int_eq(run("exec", "--", "/nonexistent/check", NULL), CLI_UNKNOWN);
+	ck_assert_msg(strncmp(out, "EXEC UNKNOWN - spawn: ", 22) == 0, "%s", out);
+	ck_assert_int_eq(run("exec", "--timeout", "0.2", "--", "sleep", "5", NULL), CLI_CRITICAL);
+	ck_assert_msg(strncmp(out, "EXEC CRITICAL - timeout: ", 25) == 0, "%s", out);
+}
+END_TEST
+
+START_TEST(bad_options_are_unknown_and_name_the_flag)
+{
+	ck_assert_int_eq(run("tcp", "--host", "127.0.0.1", "--port", "x", NULL), CLI_UNKNOWN);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(errout, "healthd probe tcp: --port: expected integer 1-65535\n");
+	ck_assert_int_eq(run("tcp", "--host", "127.0.0.1", NULL), CLI_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(errout, "--port: required key is missing"));
+	ck_assert_int_eq(run("tcp", "--hots", "127.0.0.1", NULL), CLI_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(errout, "unknown option --hots"));
+	ck_assert_int_eq(run("tcp", "--host", "127.0.0.1", "--port", "1", "--source", "::1x", NULL),
+	                 CLI_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(errout, "--source.ipv6: expected a numeric IPv6 address"));
+	ck_assert_int_eq(run("nosuch", NULL), CLI_UNKNOWN);
+	ck_assert_ptr_nonnull(strstr(errout, "unknown probe type \"nosuch\""));
+	ck_assert_int_eq(run("exec", "--count", "0", "--", "true", NULL), CLI_UNKNOWN);
+	ck_assert_int_eq(run("tcp", "stray", NULL), CLI_UNKNOWN);
+	ck_assert_int_eq(run("tcp", "--help", NULL), CLI_OK);
+	ck_assert_ptr_nonnull(strstr(out, "options of tcp:\n     --host --port"));
+}
+END_TEST
+
+static int listener(unsigned *port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+START_TEST(tcp_ok_with_source_and_json)
+{
+	unsigned port;
+	char p[16];
+	int fd = listener(&port);
+
+	snprintf(p, sizeof(p), "%u", port);
+	ck_assert_int_eq(
+	        run("tcp", "--host", "127.0.0.1", "--port", p, "--source", "127.0.0.1", NULL),
+	        CLI_OK);
+	ck_assert_msg(strncmp(out, "TCP OK - connected to 127.0.0.1:", 32) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\nsource:   127.0.0.1\n"));
+	ck_assert_int_eq(run("tcp", "--host=127.0.0.1", "--port", p, "--json", NULL), CLI_OK);
+	json_t *j = json_loads(out, JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "OK");
+	ck_assert_str_eq(json_string_value(json_object_get(j, "reason")), "ok");
+	ck_assert(json_is_true(json_object_get(j, "healthy")));
+	ck_assert(json_is_real(json_object_get(j, "latency_ms")));
+	json_decref(j);
+	close(fd);
+	ck_assert_int_eq(run("tcp", "--host", "127.0.0.1", "--port", p, NULL), CLI_CRITICAL);
+	ck_assert_msg(strncmp(out, "TCP CRITICAL - refused: ", 24) == 0, "%s", out);
+}
+END_TEST
+
+START_TEST(values_take_the_type_the_key_accepts)
+{
+	/* "53" is an integer for port, "true" a boolean for shell, "0.3" seconds for timeout;
+	 * the same texts stay strings where strings are wanted. */
+	ck_assert_int_eq(
+	        run("exec", "--shell", "true", "--timeout", "0.3", "--command", "exit 0", NULL),
+	        CLI_OK);
+	ck_assert_int_eq(run("exec", "--shell", "--command", "true", NULL), CLI_OK);
+	ck_assert_int_eq(run("exec", "--command", "/bin/sh,-c,exit 2", NULL), CLI_CRITICAL);
+	/* a value that looks like one of the short options needs the "=" form */
+	ck_assert_int_eq(
+	        run("exec", "--command", "/bin/sh", "--command=-c", "--command", "exit 1", NULL),
+	        CLI_WARNING);
+	ck_assert_int_eq(run("exec", "--env", "{\"A\":\"1\"}", "--", "/bin/sh", "-c",
+	                     "test \"$A\" = 1", NULL),
+	                 CLI_OK);
+}
+END_TEST
+
+START_TEST(a_series_ends_with_min_median_max)
+{
+	ck_assert_int_eq(run("exec", "-c", "3", "-i", "10ms", "--", "/bin/true", NULL), CLI_OK);
+	ck_assert_msg(strncmp(out, "1: EXEC OK - exit 0 (", 21) == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\n3: EXEC OK - exit 0 ("));
+	ck_assert_ptr_nonnull(strstr(out, "\n--- exec /bin/true: 3 runs, 3 ok, 0 warning, "
+	                                  "0 critical, 0 unknown\nlatency min/median/max = "));
+	/* the worst run decides the exit code */
+	ck_assert_int_eq(
+	        run("exec", "--json", "-c", "2", "-i", "10ms", "--", "/bin/sh", "-c",
+	            "test -e /tmp/test_cli_probe.flag; r=$?; touch /tmp/test_cli_probe.flag;"
+	            " exit $((1 - r))",
+	            NULL),
+	        CLI_WARNING);
+	unlink("/tmp/test_cli_probe.flag");
+	ck_assert_ptr_nonnull(strstr(out, "{\"summary\":{\"check\":"));
+	ck_assert_ptr_nonnull(strstr(out, "\"runs\":2,\"ok\":1,\"warning\":1,"));
+}
+END_TEST
+
+static Suite *cli_probe_suite(void)
+{
+	Suite *s = suite_create("cli_probe");
+	TCase *tc = tcase_create("cli");
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, exec_exit_statuses_are_plugin_codes);
+	tcase_add_test(tc, bad_options_are_unknown_and_name_the_flag);
+	tcase_add_test(tc, tcp_ok_with_source_and_json);
+	tcase_add_test(tc, values_take_the_type_the_key_accepts);
+	tcase_add_test(tc, a_series_ends_with_min_median_max);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(cli_probe_suite)
