@@ -2,6 +2,8 @@
  * and the checks that need every service at once. Any error refuses the whole config. */
 #include <errno.h>
 #include <stdarg.h>
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,37 @@ void config_err_at(struct config_error *e, const char *path, const char *key, co
 	memcpy(e->base, saved, CFG_PATH_MAX);
 }
 
+/* An ExaBGP neighbor selector, as it follows "neighbor ": an address (or "*"), then
+ * pairs of a selector keyword and its value. Anything else would be spliced into every
+ * command line healthd writes. */
+static bool neighbor_selector_ok(const char *s)
+{
+	static const char *const keywords[] = {"local-ip", "router-id",      "local-as",
+	                                       "peer-as",  "family-allowed", NULL};
+	unsigned char buf[sizeof(struct in6_addr)];
+	char *copy = strdup(s), *save = NULL, *tok;
+	bool ok = copy != NULL && strstr(s, "  ") == NULL && s[0] != ' ';
+	int i = 0;
+
+	for (tok = ok ? strtok_r(copy, " ", &save) : NULL; ok && tok != NULL;
+	     tok = strtok_r(NULL, " ", &save), i++) {
+		if (i == 0) {
+			ok = strcmp(tok, "*") == 0 || inet_pton(AF_INET, tok, buf) == 1 ||
+			     inet_pton(AF_INET6, tok, buf) == 1;
+			continue;
+		}
+		size_t k = 0;
+		while (keywords[k] != NULL && strcmp(keywords[k], tok) != 0)
+			k++;
+		char *value = strtok_r(NULL, " ", &save);
+		ok = keywords[k] != NULL && value != NULL;
+		for (const char *p = value; ok && *p != '\0'; p++)
+			ok = isalnum((unsigned char)*p) || strchr(".:-/", *p) != NULL;
+	}
+	free(copy);
+	return ok && i > 0;
+}
+
 int config_neighbors(struct config_error *e, const json_t *obj, const char *key, char ***out)
 {
 	char **v = NULL;
@@ -92,19 +125,16 @@ int config_neighbors(struct config_error *e, const json_t *obj, const char *key,
 	if (rc <= 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		const char *s = v[i];
-		bool bad = s[0] == ' ' || s[strlen(s) - 1] == ' ';
-		for (const char *p = s; *p != '\0'; p++)
-			bad |= (unsigned char)*p < ' ' || *p == ',' || *p == 0x7f;
-		if (bad) {
-			char k[64];
-			snprintf(k, sizeof(k), "%s[%zu]", key, i);
-			cfgerr_add(e, k,
-			           "invalid neighbor selector \"%s\": expected an address such "
-			           "as \"192.0.2.254\", without commas",
-			           s);
-			rc = -1;
-		}
+		if (neighbor_selector_ok(v[i]))
+			continue;
+		char k[64];
+		snprintf(k, sizeof(k), "%s[%zu]", key, i);
+		cfgerr_add(e, k,
+		           "invalid neighbor selector \"%s\": expected an address such as "
+		           "\"192.0.2.254\", optionally followed by pairs such as \"local-ip "
+		           "192.0.2.1\" or \"peer-as 65000\"",
+		           v[i]);
+		rc = -1;
 	}
 	if (rc < 0 || n == 0) {
 		cfg_strv_free(v);
@@ -140,7 +170,9 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout)",
 		           type);
 	config_neighbors(ld->e, obj, "neighbors", &sp->neighbors);
-	cfg_duration(ld->e, obj, "reannounce", &sp->reannounce_ms);
+	if (cfg_duration(ld->e, obj, "reannounce", &sp->reannounce_ms) > 0 &&
+	    sp->reannounce_ms > 0 && sp->reannounce_ms < 1000)
+		cfgerr_add(ld->e, "reannounce", "must be 0 (never) or at least 1s");
 	uint32_t ack;
 	if (cfg_duration(ld->e, obj, "ack_timeout", &ack) > 0) {
 		if (ack == 0)

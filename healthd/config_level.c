@@ -32,7 +32,7 @@ void config_level_init(struct config_level *l)
 	l->t.fall = CONFIG_DEFAULT_FALL;
 }
 
-static uint32_t *level_ms(struct config_level *l, int field)
+static const uint32_t *level_field(const struct config_level *l, int field)
 {
 	switch (field) {
 	case CL_INTERVAL:
@@ -42,6 +42,11 @@ static uint32_t *level_ms(struct config_level *l, int field)
 	default:
 		return &l->t.timeout_ms;
 	}
+}
+
+static uint32_t *level_ms(struct config_level *l, int field)
+{
+	return (uint32_t *)level_field(l, field);
 }
 
 static void level_duration(struct config_loader *ld, const json_t *obj, int field, uint32_t min_ms,
@@ -140,25 +145,37 @@ void config_level_read(struct config_loader *ld, const json_t *obj, const char *
 	config_level_source(ld, obj, &l->src);
 }
 
+/* The duration `small` must be shorter than `big` (or no longer, when equal_ok). The
+ * error goes to the value set nearest the check: it is the one that broke the pair. */
+static void level_order(struct config_loader *ld, const struct config_level *l, int small, int big,
+                        bool equal_ok)
+{
+	uint32_t a = *level_field(l, small), b = *level_field(l, big);
+	char as[32], bs[32];
+
+	if (a < b || (equal_ok && a == b))
+		return;
+	duration_format(a, as, sizeof(as));
+	duration_format(b, bs, sizeof(bs));
+	if (l->from[small] != NULL && l->depth[small] >= l->depth[big])
+		config_err_at(ld->e, l->from[small], level_names[small], "%s %s must be %s %s %s",
+		              level_names[small], as, equal_ok ? "no longer than" : "shorter than",
+		              level_names[big], bs);
+	else if (l->from[big] != NULL)
+		config_err_at(ld->e, l->from[big], level_names[big], "%s %s must be %s %s %s",
+		              level_names[big], bs,
+		              equal_ok ? "at least as long as" : "longer than", level_names[small],
+		              as);
+}
+
 void config_level_validate(struct config_loader *ld, const struct config_level *l)
 {
-	const struct timing *t = &l->t;
-	char timeout[32], interval[32];
-
 	/* The engine starts the next run when the previous one ends, so a timeout longer
 	 * than the fast interval only makes fast runs back to back; a timeout as long as
 	 * the interval would leave no gap at all between runs of a failing check. */
-	if (t->timeout_ms < t->interval_ms)
-		return;
-	duration_format(t->timeout_ms, timeout, sizeof(timeout));
-	duration_format(t->interval_ms, interval, sizeof(interval));
-	/* Blame the value set nearest the check: it is the one that broke the pair. */
-	if (l->from[CL_TIMEOUT] != NULL && l->depth[CL_TIMEOUT] >= l->depth[CL_INTERVAL])
-		config_err_at(ld->e, l->from[CL_TIMEOUT], "timeout",
-		              "timeout %s must be shorter than interval %s", timeout, interval);
-	else if (l->from[CL_INTERVAL] != NULL)
-		config_err_at(ld->e, l->from[CL_INTERVAL], "interval",
-		              "interval %s must be longer than timeout %s", interval, timeout);
+	level_order(ld, l, CL_TIMEOUT, CL_INTERVAL, false);
+	/* The fast interval is for changing state faster, never slower. */
+	level_order(ld, l, CL_FAST_INTERVAL, CL_INTERVAL, true);
 }
 
 /* A source the node does not have would fail every probe bound to it: refuse it now. */

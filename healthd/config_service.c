@@ -2,6 +2,7 @@
  * probes built through the registry, each with its resolved timing and source. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "cfgjson.h"
@@ -28,6 +29,17 @@ static void service_name(struct config_loader *ld, const json_t *obj, size_t ind
 		cfgerr_add(ld->e, "name", "required key is missing");
 	if (rc <= 0)
 		return;
+	/* The name goes into logs, HEALTHD_SERVICE and file names: keep it a plain word. */
+	bool plain = strlen(name) <= 64;
+	for (const char *p = name; plain && *p != '\0'; p++)
+		plain = isalnum((unsigned char)*p) || strchr("_.-", *p) != NULL;
+	if (!plain) {
+		cfgerr_add(ld->e, "name",
+		           "invalid service name \"%s\": use up to 64 letters, digits, '_', '.' "
+		           "and '-'",
+		           name);
+		return;
+	}
 	for (size_t i = 0; i < index; i++) {
 		if (ld->cfg->services[i].name != NULL &&
 		    strcmp(ld->cfg->services[i].name, name) == 0) {

@@ -12,6 +12,9 @@
 
 /* The registry, in its order (probes/probe.c). */
 #define TYPES "tcp, exec, http, dns, dns-serial, dns-axfr"
+#define SELECTOR                                                                                   \
+	"expected an address such as \"192.0.2.254\", optionally followed by pairs such as "       \
+	"\"local-ip 192.0.2.1\" or \"peer-as 65000\""
 
 #define NAME "t.json"
 
@@ -376,9 +379,61 @@ START_TEST(test_speaker_log)
 	        "to local7)\n"
 	        "t.json:2:32: log.level: unknown level \"loud\" (valid: error, warning, info, "
 	        "debug)\n"
-	        "t.json:3:76: services[0].neighbors[0]: invalid neighbor selector \" x\": expected "
-	        "an "
-	        "address such as \"192.0.2.254\", without commas\n");
+	        "t.json:3:76: services[0].neighbors[0]: invalid neighbor selector \" x\": " SELECTOR
+	        "\n");
+}
+END_TEST
+
+START_TEST(test_neighbor_selectors)
+{
+	struct config *cfg = load_ok(
+	        "{\"speaker\": {\"neighbors\": [\"192.0.2.254\", \"2001:db8::1 local-ip "
+	        "2001:db8::2\","
+	        " \"* peer-as 65000\"]},\n"
+	        " \"services\": [{\"name\": \"a\", \"prefixes\": [\"192.0.2.1/32\"], \"checks\": "
+	        "[" TCP53 "]}]}\n");
+	ck_assert_str_eq(cfg->services[0].neighbors[1], "2001:db8::1 local-ip 2001:db8::2");
+	config_free(cfg);
+	/* Words that are not a selector would be spliced into every command line. */
+	same_errors(
+	        errors_of("{\"services\": [{\"name\": \"a\", \"prefixes\": [\"192.0.2.1/32\"],\n"
+	                  " \"neighbors\": [\"foo bar\", \"192.0.2.1 announce route 10.0.0.0/8\","
+	                  " \"192.0.2.1 peer-as\"],\n"
+	                  " \"checks\": [" TCP53 "]}]}\n"),
+	        "t.json:2:16: services[0].neighbors[0]: invalid neighbor selector \"foo "
+	        "bar\": " SELECTOR "\n"
+	        "t.json:2:27: services[0].neighbors[1]: invalid neighbor selector \"192.0.2.1 "
+	        "announce route 10.0.0.0/8\": " SELECTOR "\n"
+	        "t.json:2:66: services[0].neighbors[2]: invalid neighbor selector \"192.0.2.1 "
+	        "peer-as\": " SELECTOR "\n");
+}
+END_TEST
+
+START_TEST(test_service_names)
+{
+	same_errors(
+	        errors_of("{\"services\": [{\"name\": \"a b\", \"prefixes\": [\"192.0.2.1/32\"],"
+	                  " \"checks\": [" TCP53 "]},\n"
+	                  " {\"name\": \"x\\ny\", \"prefixes\": [\"192.0.2.2/32\"], \"checks\": "
+	                  "[" TCP53 "]}]}\n"),
+	        "t.json:1:16: services[0].name: invalid service name \"a b\": use up to 64 "
+	        "letters, "
+	        "digits, '_', '.' and '-'\n"
+	        "t.json:2:3: services[1].name: invalid service name \"x\ny\": use up to 64 "
+	        "letters, "
+	        "digits, '_', '.' and '-'\n");
+}
+END_TEST
+
+START_TEST(test_fast_interval_and_reannounce)
+{
+	same_errors(
+	        errors_of("{\"speaker\": {\"reannounce\": \"100ms\"},\n"
+	                  " \"services\": [{\"name\": \"a\", \"prefixes\": [\"192.0.2.1/32\"],"
+	                  " \"fast_interval\": \"3s\", \"checks\": [" TCP53 "]}]}\n"),
+	        "t.json:1:14: speaker.reannounce: must be 0 (never) or at least 1s\n"
+	        "t.json:2:59: services[0].fast_interval: fast_interval 3s must be no longer than "
+	        "interval 2s\n");
 }
 END_TEST
 
@@ -684,6 +739,9 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_on_down_invalid);
 	tcase_add_test(tc, test_attrs_invalid);
 	tcase_add_test(tc, test_speaker_log);
+	tcase_add_test(tc, test_neighbor_selectors);
+	tcase_add_test(tc, test_service_names);
+	tcase_add_test(tc, test_fast_interval_and_reannounce);
 	tcase_add_test(tc, test_require);
 	tcase_add_test(tc, test_cfgerr_no_index);
 	tcase_add_test(tc, test_load_file);
