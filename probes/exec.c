@@ -29,8 +29,6 @@ struct exec_check {
 
 	/* the run */
 	struct child *child;
-	struct event *soon; /* reports a spawn failure from the loop */
-	int soon_err;
 	uint64_t logged; /* fingerprint of the failure last logged; 0 after a success */
 };
 
@@ -183,9 +181,6 @@ static void exec_cancel(struct probe *p)
 
 	if (e == NULL)
 		return;
-	if (e->soon != NULL)
-		event_free(e->soon);
-	e->soon = NULL;
 	/* Kills the whole group if the command still runs; the SIGCHLD handler reaps it
 	 * later and frees what child.c keeps of it. */
 	child_free(e->child);
@@ -293,17 +288,15 @@ static void exec_expire(struct probe *p)
 	exec_log_output(p, e->child, detail);
 }
 
-static void exec_soon_cb(evutil_socket_t fd, short what, void *arg)
+/* The command could not be started: log it once per distinct failure, report it. */
+static void exec_spawn_failed(struct probe *p, int err)
 {
-	struct probe *p = arg;
 	struct exec_check *e = p->priv;
 	const char *prog = e->shell ? "/bin/sh" : e->argv[0];
 	char detail[256];
 	uint64_t fp;
 
-	(void)fd;
-	(void)what;
-	snprintf(detail, sizeof(detail), "cannot run %s: %s", prog, strerror(e->soon_err));
+	snprintf(detail, sizeof(detail), "cannot run %s: %s", prog, strerror(err));
 	fp = exec_fingerprint(detail, "");
 	if (fp != e->logged)
 		log_warn("%s: %s", p->label, detail);
@@ -357,15 +350,7 @@ static void exec_start(struct probe *p, struct event_base *base, const struct ti
 	if (e->child != NULL)
 		return;
 
-	/* Report from the loop, not from inside probe_run. */
-	e->soon_err = err;
-	e->soon = evtimer_new(base, exec_soon_cb, p);
-	if (e->soon == NULL) {
-		probe_done(p, PR_INTERNAL, "out of memory");
-		return;
-	}
-	struct timeval now = {0, 0};
-	evtimer_add(e->soon, &now);
+	exec_spawn_failed(p, err);
 }
 
 static void exec_free(struct probe *p)

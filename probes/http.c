@@ -329,9 +329,6 @@ static void http_cancel(struct probe *p)
 
 	if (h == NULL)
 		return;
-	if (h->soon != NULL)
-		event_free(h->soon);
-	h->soon = NULL;
 	if (h->xfer != NULL && !h->finished)
 		http_stalled_fact(p);
 	/* Detaching from the multi closes the connection; safe here, as cancel never runs
@@ -344,13 +341,6 @@ static void http_cancel(struct probe *p)
 	free(h->body);
 	h->body = NULL;
 	h->bodylen = h->bodycap = 0;
-}
-
-static void http_soon_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	probe_done(arg, PR_INTERNAL, "cannot start the transfer (out of memory)");
 }
 
 static int http_setopts(struct probe *p)
@@ -406,14 +396,7 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	if (h->easy != NULL && http_setopts(p) == 0 &&
 	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)
 		return;
-	/* Report from the loop, not from inside probe_run. */
-	h->soon = evtimer_new(base, http_soon_cb, p);
-	if (h->soon == NULL) {
-		probe_done(p, PR_INTERNAL, "out of memory");
-		return;
-	}
-	struct timeval now = {0, 0};
-	evtimer_add(h->soon, &now);
+	probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
 }
 
 static void http_free(struct probe *p)

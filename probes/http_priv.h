@@ -43,7 +43,6 @@ struct http_check {
 	/* the run: everything here is released by http_cancel */
 	CURL *easy;
 	struct curlev_xfer *xfer;
-	struct event *soon; /* reports a failure found inside start, from the loop */
 	char *body;
 	size_t bodylen, bodycap;
 	bool status_seen; /* the write callback has judged the status */

@@ -122,9 +122,15 @@ void probe_set_done(struct probe *p, probe_done_fn fn, void *arg)
 	p->on_done_arg = arg;
 }
 
+static void probe_finish(struct probe *p, enum probe_reason reason, const char *detail);
+
 static void probe_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
+	if (p->pending) {
+		probe_finish(p, p->pending_reason, p->pending_detail);
+		return;
+	}
 	if (p->ops->expire != NULL)
 		p->ops->expire(p);
 	probe_done(p, PR_TIMEOUT, "no result within %ums", (unsigned)p->timeout_ms);
@@ -149,12 +155,33 @@ void probe_run(struct probe *p, struct event_base *base)
 	p->facts = json_object();
 	p->running = true;
 	evtimer_add(p->deadline_ev, &tv);
+	p->starting = true;
 	p->ops->start(p, base, &deadline);
+	p->starting = false;
+}
+
+static void probe_finish(struct probe *p, enum probe_reason reason, const char *detail)
+{
+	struct probe_result *r = &p->last;
+	struct timeval now, d;
+
+	p->running = false;
+	p->pending = false;
+	evtimer_del(p->deadline_ev);
+	p->ops->cancel(p);
+	gettimeofday(&now, NULL);
+	timersub(&now, &p->started, &d);
+	r->latency_us = d.tv_sec < 0 ? 0 : (uint32_t)(d.tv_sec * 1000000 + d.tv_usec);
+	r->reason = reason;
+	r->status = probe_reason_info(reason)->status;
+	snprintf(r->detail, sizeof(r->detail), "%s", detail);
+	if (p->on_done != NULL)
+		p->on_done(p, r, p->on_done_arg);
 }
 
 void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 {
-	if (!p->running)
+	if (!p->running || p->pending)
 		return;
 	/* The detail may point into the run's own buffers: format it before cancel frees
 	 * them. */
@@ -165,20 +192,16 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 		vsnprintf(detail, sizeof(detail), fmt, ap);
 		va_end(ap);
 	}
-	p->running = false;
-	evtimer_del(p->deadline_ev);
-	p->ops->cancel(p);
-
-	struct probe_result *r = &p->last;
-	struct timeval now, d;
-	gettimeofday(&now, NULL);
-	timersub(&now, &p->started, &d);
-	r->latency_us = d.tv_sec < 0 ? 0 : (uint32_t)(d.tv_sec * 1000000 + d.tv_usec);
-	r->reason = reason;
-	r->status = probe_reason_info(reason)->status;
-	memcpy(r->detail, detail, sizeof(r->detail));
-	if (p->on_done != NULL)
-		p->on_done(p, r, p->on_done_arg);
+	if (p->starting) {
+		/* The deadline timer, fired at once, reports it from the loop. */
+		p->pending = true;
+		p->pending_reason = reason;
+		memcpy(p->pending_detail, detail, sizeof(p->pending_detail));
+		struct timeval now = {0, 0};
+		evtimer_add(p->deadline_ev, &now);
+		return;
+	}
+	probe_finish(p, reason, detail);
 }
 
 void probe_fact(struct probe *p, const char *key, json_t *value)
@@ -195,6 +218,7 @@ void probe_cancel(struct probe *p)
 	if (!p->running)
 		return;
 	p->running = false;
+	p->pending = false;
 	if (p->deadline_ev != NULL)
 		evtimer_del(p->deadline_ev);
 	p->ops->cancel(p);

@@ -96,6 +96,10 @@ struct probe {
 	struct event *deadline_ev;
 	struct timeval started;
 	bool running;
+	bool starting; /* inside ops->start: a result waits for the loop (pending) */
+	bool pending;
+	enum probe_reason pending_reason;
+	char pending_detail[256];
 	probe_done_fn on_done;
 	void *on_done_arg;
 	struct probe_result last;
@@ -115,7 +119,9 @@ struct probe *probe_new(const struct probe_ops *ops, const json_t *obj, struct c
 void probe_set_done(struct probe *p, probe_done_fn fn, void *arg);
 /* Start a run with deadline now + timeout_ms. A run already going is left alone. */
 void probe_run(struct probe *p, struct event_base *base);
-/* End the current run (ignored when none is running). The funnel for every outcome. */
+/* End the current run (ignored when none is running). The funnel for every outcome.
+ * Called from inside ops->start (a failure found at once), the result is reported from
+ * the loop: no caller sees its done callback before probe_run has returned. */
 void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* Record a fact of the current run under key (steals value; NULL values are ignored). */

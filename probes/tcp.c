@@ -26,8 +26,6 @@ struct tcp_check {
 	int fd;
 	bool connected;
 	struct event *wev, *rev;
-	struct event *soon; /* reports a failure found inside start, from the loop */
-	int soon_err;
 	size_t sent;
 	char *buf;
 	size_t buflen;
@@ -200,13 +198,11 @@ static void tcp_cancel(struct probe *p)
 		return;
 	/* Our events are not persistent, so freeing the one whose callback is running (the
 	 * usual case: the callback called probe_done) is allowed by libevent. */
-	if (t->soon != NULL)
-		event_free(t->soon);
 	if (t->wev != NULL)
 		event_free(t->wev);
 	if (t->rev != NULL)
 		event_free(t->rev);
-	t->soon = t->wev = t->rev = NULL;
+	t->wev = t->rev = NULL;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
@@ -253,19 +249,6 @@ static void tcp_connect_failed(struct probe *p, int err)
 	}
 	probe_done(p, r, "connect to %s from %s: %s", t->remote, tcp_source(p, src, sizeof(src)),
 	           strerror(err));
-}
-
-static void tcp_soon_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe *p = arg;
-	struct tcp_check *t = p->priv;
-
-	(void)fd;
-	(void)what;
-	if (t->soon_err == ENOMEM)
-		probe_done(p, PR_INTERNAL, "out of memory");
-	else
-		tcp_connect_failed(p, t->soon_err);
 }
 
 static void tcp_ok(struct probe *p, const char *what)
@@ -404,19 +387,10 @@ static void tcp_start(struct probe *p, struct event_base *base, const struct tim
 			event_add(t->wev, NULL);
 			return;
 		}
-		t->soon_err = ENOMEM;
-	} else {
-		t->soon_err = -fd;
-	}
-	/* Report from the loop, not from inside probe_run: callers need not expect their
-	 * done callback before probe_run has returned. */
-	t->soon = evtimer_new(base, tcp_soon_cb, p);
-	if (t->soon == NULL) {
 		probe_done(p, PR_INTERNAL, "out of memory");
 		return;
 	}
-	struct timeval now = {0, 0};
-	evtimer_add(t->soon, &now);
+	tcp_connect_failed(p, -fd);
 }
 
 static void tcp_free(struct probe *p)
