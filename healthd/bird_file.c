@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "bird.h"
+#include "cfgjson.h"
+#include "cfgjson.h"
 
 static const struct {
 	const char *name;
@@ -29,36 +31,6 @@ static const struct {
         {"blackhole", "(65535,666)"},
 };
 
-/* Decimal digits of s[0..n) (at most 10), no larger than max. */
-static int bird_num(const char *s, size_t n, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v = 0;
-	if (n == 0 || n > 10)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* "A:B[:C]" into parts numbers, each at most max. */
-static int bird_nums(const char *s, int parts, unsigned long long max, unsigned long long *v)
-{
-	for (int i = 0; i < parts; i++) {
-		const char *end = strchr(s, ':');
-		size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
-		if ((end != NULL) != (i < parts - 1) || bird_num(s, n, max, &v[i]) != 0)
-			return -1;
-		s += n + 1;
-	}
-	return 0;
-}
-
 static int bird_fits(int n, size_t len)
 {
 	return n > 0 && (size_t)n < len ? 0 : -1;
@@ -70,7 +42,7 @@ int bird_community(const char *s, char *out, size_t len)
 	for (size_t i = 0; i < sizeof(bird_wellknown) / sizeof(bird_wellknown[0]); i++)
 		if (strcmp(s, bird_wellknown[i].name) == 0)
 			return bird_fits(snprintf(out, len, "%s", bird_wellknown[i].bird), len);
-	if (bird_nums(s, 2, 65535, v) != 0)
+	if (cfg_decimals(s, 2, 65535, v) != 0)
 		return -1;
 	return bird_fits(snprintf(out, len, "(%llu,%llu)", v[0], v[1]), len);
 }
@@ -78,7 +50,7 @@ int bird_community(const char *s, char *out, size_t len)
 int bird_large_community(const char *s, char *out, size_t len)
 {
 	unsigned long long v[3];
-	if (bird_nums(s, 3, 4294967295ULL, v) != 0)
+	if (cfg_decimals(s, 3, 4294967295ULL, v) != 0)
 		return -1;
 	return bird_fits(snprintf(out, len, "(%llu,%llu,%llu)", v[0], v[1], v[2]), len);
 }
@@ -107,11 +79,11 @@ int bird_ext_community(const char *s, char *out, size_t len)
 	global[alen] = '\0';
 	if (inet_pton(AF_INET, global, &ip) == 1)
 		is_ip = true;
-	else if (bird_num(global, alen, 4294967295ULL, &asn) != 0)
+	else if (cfg_decimal(global, alen, 4294967295ULL, &asn) != 0)
 		return -1;
 	/* 6 bytes of value: a 2-byte AS leaves 4 for the local part, the others leave 2. */
 	unsigned long long max = !is_ip && asn <= 65535 ? 4294967295ULL : 65535;
-	if (bird_num(colon + 1, strlen(colon + 1), max, &local) != 0)
+	if (cfg_decimal(colon + 1, strlen(colon + 1), max, &local) != 0)
 		return -1;
 	return bird_fits(snprintf(out, len, "(%s,%s,%llu)", kind, global, local), len);
 }

@@ -190,3 +190,31 @@ int cfg_check_keys(struct config_error *e, const json_t *obj, const char *const 
 	}
 	return unknown;
 }
+
+int cfg_decimal(const char *s, size_t len, unsigned long long max, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	if (len == 0 || len > 10)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cfg_decimals(const char *s, int parts, unsigned long long max, unsigned long long *v)
+{
+	for (int i = 0; i < parts; i++) {
+		const char *end = strchr(s, ':');
+		size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
+		if ((end != NULL) != (i < parts - 1) || cfg_decimal(s, n, max, &v[i]) != 0)
+			return -1;
+		s += n + 1;
+	}
+	return 0;
+}

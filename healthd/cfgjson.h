@@ -27,4 +27,10 @@ void cfg_strv_free(char **v);
 int cfg_check_keys(struct config_error *e, const json_t *obj, const char *const *a,
                    const char *const *b);
 
+/* Decimal digits only (strtoul would take signs, spaces and hex), at most 10 of them,
+ * value at most max. 0 or -1. */
+int cfg_decimal(const char *s, size_t len, unsigned long long max, unsigned long long *out);
+/* "A:B" (parts 2) or "A:B:C" (parts 3), each a cfg_decimal at most max, into v. */
+int cfg_decimals(const char *s, int parts, unsigned long long max, unsigned long long *v);
+
 #endif

@@ -95,36 +95,15 @@ fail:
 	return -1;
 }
 
-/* Decimal digits only, at most max: strtoul would take signs, spaces and hex. */
-static int attrs_number(const char *s, size_t len, unsigned long long max, unsigned long long *out)
-{
-	unsigned long long v = 0;
-	if (len == 0 || len > 10)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 /* "A:B" or "A:B:C", each part <= max; written back without leading zeros. */
 static int attrs_numbers(const char *s, int parts, unsigned long long max, char *norm, size_t len)
 {
+	unsigned long long v[3];
 	size_t off = 0;
-	for (int i = 0; i < parts; i++) {
-		const char *end = strchr(s, ':');
-		size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
-		unsigned long long v;
-		if ((end != NULL) != (i < parts - 1) || attrs_number(s, n, max, &v) != 0)
-			return -1;
-		off += (size_t)snprintf(norm + off, len - off, "%s%llu", i ? ":" : "", v);
-		s += n + 1;
-	}
+	if (cfg_decimals(s, parts, max, v) != 0)
+		return -1;
+	for (int i = 0; i < parts; i++)
+		off += (size_t)snprintf(norm + off, len - off, "%s%llu", i ? ":" : "", v[i]);
 	return 0;
 }
 
