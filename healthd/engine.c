@@ -184,8 +184,11 @@ static void engine_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct engine *eng = arg;
 	engine_stop(eng, sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	if (speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0)
-		log_warn("not every withdrawal reached the speaker");
+	if (speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0) {
+		/* Routes may stay announced without us: say so in the exit status too. */
+		log_err("not every withdrawal reached the speaker");
+		eng->exit_code = 3;
+	}
 }
 
 static void engine_speaker_gone(void *arg, const char *why)
