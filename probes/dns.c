@@ -215,7 +215,7 @@ static void dns_exchange_failed(struct probe *p, struct dnsq *q, const char *wha
 	const struct dnsq_result *res = dnsq_result(q);
 
 	dns_facts(p, res, dnsq_transport(q));
-	dnsq_report(p, res->reason, "%s%s", what, res->detail);
+	probe_done(p, res->reason, "%s%s", what, res->detail);
 }
 
 /* The identity the server gave: 1 and its bytes, 0 when it gave none (why says so). */
@@ -276,29 +276,29 @@ static void dns_evaluate(struct probe *p)
 	/* Another node's name explains everything else that may be wrong: it comes first.
 	 * A missing identity comes after the rules (a REFUSED carries no NSID either). */
 	if (have_id && !id_ok) {
-		dnsq_report(p, PR_BAD_IDENTITY, "%s \"%s\", expected \"%s\" (from %s over %s)",
-		            dns_idm_names[d->idm], shown, d->identity, res->remote,
-		            dnsq_transport(d->q));
+		probe_done(p, PR_BAD_IDENTITY, "%s \"%s\", expected \"%s\" (from %s over %s)",
+		           dns_idm_names[d->idm], shown, d->identity, res->remote,
+		           dnsq_transport(d->q));
 		return;
 	}
 	reason = dns_rules_check(d->rules, r, detail, sizeof(detail));
 	if (reason != PR_OK) {
-		dnsq_report(p, reason, "%s (from %s over %s)", detail, res->remote,
-		            dnsq_transport(d->q));
+		probe_done(p, reason, "%s (from %s over %s)", detail, res->remote,
+		           dnsq_transport(d->q));
 		return;
 	}
 	if (d->identity != NULL && !have_id) {
-		dnsq_report(p, PR_BAD_IDENTITY, "%s, expected \"%s\" (from %s)", idwhy, d->identity,
-		            res->remote);
+		probe_done(p, PR_BAD_IDENTITY, "%s, expected \"%s\" (from %s)", idwhy, d->identity,
+		           res->remote);
 		return;
 	}
 	if (res->ignored > 0)
 		snprintf(ignored, sizeof(ignored), ", %u bad replies ignored", res->ignored);
-	dnsq_report(p, PR_OK, "%s %s, %zu %s from %s over %s from %s%s%s%s%s", rcode, flags, n,
-	            dnsmsg_type_name(d->rules->qtype, type, sizeof(type)), res->remote,
-	            dnsq_transport(d->q), res->local[0] ? res->local : "?",
-	            have_id ? ", identity \"" : "", have_id ? shown : "", have_id ? "\"" : "",
-	            ignored);
+	probe_done(p, PR_OK, "%s %s, %zu %s from %s over %s from %s%s%s%s%s", rcode, flags, n,
+	           dnsmsg_type_name(d->rules->qtype, type, sizeof(type)), res->remote,
+	           dnsq_transport(d->q), res->local[0] ? res->local : "?",
+	           have_id ? ", identity \"" : "", have_id ? shown : "", have_id ? "\"" : "",
+	           ignored);
 }
 
 static void dns_main_done(struct dnsq *q, void *arg)
@@ -342,20 +342,20 @@ static void dns_timer_cb(evutil_socket_t fd, short what, void *arg)
 	const struct dnsq_result *res;
 
 	if (d->oom || q == NULL) {
-		dnsq_report(p, PR_INTERNAL, "out of memory");
+		probe_done(p, PR_INTERNAL, "out of memory");
 		return;
 	}
 	res = dnsq_result(q);
 	dns_facts(p, res, dnsq_transport(q));
 	if (res->ignored > 0)
-		dnsq_report(p, PR_TIMEOUT,
-		            "no %sreply from %s over %s within %ums; %u ignored (last: %s)",
-		            q == d->idq ? "identity " : "", res->remote, dnsq_transport(q),
-		            (unsigned)p->timeout_ms, res->ignored, res->ignored_why);
+		probe_done(p, PR_TIMEOUT,
+		           "no %sreply from %s over %s within %ums; %u ignored (last: %s)",
+		           q == d->idq ? "identity " : "", res->remote, dnsq_transport(q),
+		           (unsigned)p->timeout_ms, res->ignored, res->ignored_why);
 	else
-		dnsq_report(p, PR_TIMEOUT, "no %sreply from %s over %s within %ums",
-		            q == d->idq ? "identity " : "", res->remote, dnsq_transport(q),
-		            (unsigned)p->timeout_ms);
+		probe_done(p, PR_TIMEOUT, "no %sreply from %s over %s within %ums",
+		           q == d->idq ? "identity " : "", res->remote, dnsq_transport(q),
+		           (unsigned)p->timeout_ms);
 }
 
 static struct dnsq *dns_query(struct probe *p, struct event_base *base, const ldns_rdf *name,

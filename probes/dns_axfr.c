@@ -117,16 +117,16 @@ static void dns_axfr_end(struct probe *p)
 	dns_axfr_facts(p);
 	dnsmsg_name(a->zone, zone, sizeof(zone));
 	if ((long long)a->records < a->min_records) {
-		dnsq_report(p, PR_TRANSFER,
-		            "AXFR of %s from %s: %zu records, expected at least %lld", zone,
-		            res->remote, a->records, a->min_records);
+		probe_done(p, PR_TRANSFER,
+		           "AXFR of %s from %s: %zu records, expected at least %lld", zone,
+		           res->remote, a->records, a->min_records);
 		return;
 	}
-	dnsq_report(p, PR_OK,
-	            "AXFR of %s from %s from %s: serial %u, %zu records in %u message%s, %zu bytes",
-	            zone, res->remote, res->local[0] ? res->local : "?",
-	            ldns_rdf2native_int32(ldns_rr_rdf(a->soa, 2)), a->records, res->messages,
-	            res->messages == 1 ? "" : "s", res->bytes);
+	probe_done(p, PR_OK,
+	           "AXFR of %s from %s from %s: serial %u, %zu records in %u message%s, %zu bytes",
+	           zone, res->remote, res->local[0] ? res->local : "?",
+	           ldns_rdf2native_int32(ldns_rr_rdf(a->soa, 2)), a->records, res->messages,
+	           res->messages == 1 ? "" : "s", res->bytes);
 }
 
 static void dns_axfr_fail(struct probe *p, const char *what)
@@ -136,8 +136,8 @@ static void dns_axfr_fail(struct probe *p, const char *what)
 
 	dns_axfr_facts(p);
 	dnsmsg_name(a->zone, zone, sizeof(zone));
-	dnsq_report(p, PR_TRANSFER, "AXFR of %s from %s, message %u: %s", zone,
-	            dnsq_result(a->q)->remote, dnsq_result(a->q)->messages, what);
+	probe_done(p, PR_TRANSFER, "AXFR of %s from %s, message %u: %s", zone,
+	           dnsq_result(a->q)->remote, dnsq_result(a->q)->messages, what);
 }
 
 static int dns_axfr_msg(struct dnsq *q, ldns_pkt *msg, size_t wirelen, void *arg)
@@ -204,8 +204,8 @@ static void dns_axfr_done(struct dnsq *q, void *arg)
 	dns_axfr_facts(p);
 	dnsmsg_name(((struct dns_axfr *)p->priv)->zone, zone, sizeof(zone));
 	/* Only failures end here: a complete stream ends in dns_axfr_msg. */
-	dnsq_report(p, res->reason == PR_CLOSED ? PR_TRANSFER : res->reason, "AXFR of %s: %s", zone,
-	            res->detail);
+	probe_done(p, res->reason == PR_CLOSED ? PR_TRANSFER : res->reason, "AXFR of %s: %s", zone,
+	           res->detail);
 }
 
 static void dns_axfr_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -215,13 +215,13 @@ static void dns_axfr_timer_cb(evutil_socket_t fd, short what, void *arg)
 	const struct dnsq_result *res;
 
 	if (a->oom || a->q == NULL) {
-		dnsq_report(p, PR_INTERNAL, "out of memory");
+		probe_done(p, PR_INTERNAL, "out of memory");
 		return;
 	}
 	res = dnsq_result(a->q);
 	dns_axfr_facts(p);
-	dnsq_report(p, PR_TIMEOUT, "AXFR from %s not complete within %ums: %zu records, %zu bytes",
-	            res->remote, (unsigned)p->timeout_ms, a->records, res->bytes);
+	probe_done(p, PR_TIMEOUT, "AXFR from %s not complete within %ums: %zu records, %zu bytes",
+	           res->remote, (unsigned)p->timeout_ms, a->records, res->bytes);
 }
 
 static void dns_axfr_start(struct probe *p, struct event_base *base, const struct timeval *deadline)

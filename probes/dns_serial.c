@@ -243,7 +243,7 @@ static void dns_serial_evaluate(struct probe *p)
 	if (answered > 0)
 		s->primary_seen_ms = now;
 	if (dns_serial_of(s, s->q, s->q_done, &local, &expire, &r, why, sizeof(why)) != 1) {
-		dnsq_report(p, r, "local server %s: %s", s->remote, why);
+		probe_done(p, r, "local server %s: %s", s->remote, why);
 		return;
 	}
 	lag = serial_lag_update(&s->lag, now, local, answered > 0, max);
@@ -261,19 +261,19 @@ static void dns_serial_evaluate(struct probe *p)
 
 	if (behind && lag > s->max_lag_ms) {
 		if (answered > 0)
-			dnsq_report(p, PR_STALE_SERIAL,
-			            "local serial %u behind primary serial %u (%s) for %.1fs, more "
-			            "than max_lag_time %.1fs",
-			            local, max, max_from, lag / 1000.0, s->max_lag_ms / 1000.0);
+			probe_done(p, PR_STALE_SERIAL,
+			           "local serial %u behind primary serial %u (%s) for %.1fs, more "
+			           "than max_lag_time %.1fs",
+			           local, max, max_from, lag / 1000.0, s->max_lag_ms / 1000.0);
 		else
-			dnsq_report(p, PR_STALE_SERIAL,
-			            "local serial %u behind the primaries (none answered now) for "
-			            "%.1fs, more than max_lag_time %.1fs",
-			            local, lag / 1000.0, s->max_lag_ms / 1000.0);
+			probe_done(p, PR_STALE_SERIAL,
+			           "local serial %u behind the primaries (none answered now) for "
+			           "%.1fs, more than max_lag_time %.1fs",
+			           local, lag / 1000.0, s->max_lag_ms / 1000.0);
 		return;
 	}
 	if (silence > max_silence) {
-		dnsq_report(
+		probe_done(
 		        p, PR_PRIMARIES_SILENT,
 		        "none of %zu primaries answered for %.1fs, more than max_silence %.1fs%s; "
 		        "local serial %u",
@@ -282,15 +282,15 @@ static void dns_serial_evaluate(struct probe *p)
 		return;
 	}
 	if (behind)
-		dnsq_report(p, PR_OK,
-		            "local serial %u behind %u for %.1fs (max_lag_time %.1fs); %zu of %zu "
-		            "primaries answered",
-		            local, max, lag / 1000.0, s->max_lag_ms / 1000.0, answered, s->nprim);
+		probe_done(p, PR_OK,
+		           "local serial %u behind %u for %.1fs (max_lag_time %.1fs); %zu of %zu "
+		           "primaries answered",
+		           local, max, lag / 1000.0, s->max_lag_ms / 1000.0, answered, s->nprim);
 	else
-		dnsq_report(p, PR_OK,
-		            "local serial %u at %s from %s; %zu of %zu primaries answered%s", local,
-		            s->remote, res->local[0] ? res->local : "?", answered, s->nprim,
-		            answered > 0 ? ", none newer" : "");
+		probe_done(p, PR_OK,
+		           "local serial %u at %s from %s; %zu of %zu primaries answered%s", local,
+		           s->remote, res->local[0] ? res->local : "?", answered, s->nprim,
+		           answered > 0 ? ", none newer" : "");
 }
 
 static void dns_serial_check_all(struct probe *p)
@@ -330,7 +330,7 @@ static void dns_serial_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct dns_serial *s = p->priv;
 
 	if (s->oom) {
-		dnsq_report(p, PR_INTERNAL, "out of memory");
+		probe_done(p, PR_INTERNAL, "out of memory");
 		return;
 	}
 	dns_serial_evaluate(p);

@@ -468,17 +468,6 @@ void dnsq_timer_before(struct event *ev, const struct timeval *deadline)
 	evtimer_add(ev, &left);
 }
 
-void dnsq_report(struct probe *p, enum probe_reason r, const char *fmt, ...)
-{
-	char detail[sizeof(p->last.detail)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	probe_done(p, r, "%s", detail);
-}
-
 void dnsq_free(struct dnsq *q)
 {
 	if (q == NULL)

@@ -64,10 +64,6 @@ const char *dnsq_transport(const struct dnsq *q);
 /* Arm the timer ev to fire just before the run's deadline (probe.c's), so that a probe
  * can end a run that is still waiting with what it saw, rather than a bare timeout. */
 void dnsq_timer_before(struct event *ev, const struct timeval *deadline);
-/* probe_done with the detail formatted first: probe_done releases the run (ops->cancel,
- * which frees the dnsq) before it formats, and details quote the dnsq's results. */
-void dnsq_report(struct probe *p, enum probe_reason r, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
 /* Stop the exchange (if still going) and free it. NULL is fine. */
 void dnsq_free(struct dnsq *q);
 

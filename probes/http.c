@@ -171,7 +171,7 @@ static void http_judge(struct probe *p)
 {
 	struct http_check *h = p->priv;
 	long code = 0;
-	char snip[HTTP_SNIPPET * 4 + 8], src[HTTP_ADDRSTRLEN], *local = NULL;
+	char snip[HTTP_SNIPPET * 4 + 8], *local = NULL;
 	const char *cut = h->at_max ? " (max_body)" : "";
 
 	curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -198,11 +198,10 @@ static void http_judge(struct probe *p)
 			return;
 		}
 	}
-	/* A copy: probe_done frees the easy handle that owns curl's string before it
-	 * formats the detail. */
+	/* curl's string lives in the easy handle: probe_done formats before cancel frees it. */
 	curl_easy_getinfo(h->easy, CURLINFO_LOCAL_IP, &local);
-	snprintf(src, sizeof(src), "%s", local != NULL && *local ? local : "?");
-	probe_done(p, PR_OK, "HTTP %ld from %s from %s%s%s", code, h->remote, src,
+	probe_done(p, PR_OK, "HTTP %ld from %s from %s%s%s", code, h->remote,
+	           local != NULL && *local ? local : "?",
 	           h->head      ? ""
 	           : h->matched ? ", body matched"
 	                        : "",
