@@ -26,6 +26,8 @@ struct cfgpos_scan {
 	struct cfgpos *pos;
 	char *path; /* the path of the value being scanned */
 	size_t plen, pcap;
+	const char *col_p; /* where col was last counted: columns are counted once */
+	int col;
 	bool failed;
 };
 
@@ -44,13 +46,16 @@ static void cfgpos_skip_ws(struct cfgpos_scan *s)
 		cfgpos_advance(s);
 }
 
-static int cfgpos_col(const struct cfgpos_scan *s)
+static int cfgpos_col(struct cfgpos_scan *s)
 {
-	int col = 1;
-	for (const char *c = s->line_start; c < s->p; c++)
-		if (((unsigned char)*c & 0xc0) != 0x80) /* UTF-8 continuation bytes */
-			col++;
-	return col;
+	if (s->col_p == NULL || s->col_p < s->line_start || s->col_p > s->p) {
+		s->col_p = s->line_start;
+		s->col = 1;
+	}
+	for (; s->col_p < s->p; s->col_p++)
+		if (((unsigned char)*s->col_p & 0xc0) != 0x80) /* UTF-8 continuation bytes */
+			s->col++;
+	return s->col;
 }
 
 static void cfgpos_record(struct cfgpos_scan *s, int line, int col)
