@@ -31,8 +31,6 @@ struct dns_check {
 	/* the run: released by dns_cancel */
 	struct dnsq *q, *idq;
 	bool q_done, idq_done;
-	bool oom;
-	struct event *timer;
 };
 
 static const char *const dns_keys[] = {
@@ -191,9 +189,6 @@ static void dns_cancel(struct probe *p)
 	dnsq_free(d->q);
 	dnsq_free(d->idq);
 	d->q = d->idq = NULL;
-	if (d->timer != NULL)
-		event_free(d->timer);
-	d->timer = NULL;
 }
 
 /* The facts every run that reached a server records, for `healthd probe` and status. */
@@ -332,19 +327,16 @@ static void dns_id_done(struct dnsq *q, void *arg)
 		dns_evaluate(p);
 }
 
-/* Just before the deadline: say what the run was still waiting for, and what it threw
- * away while waiting (spoofed or stale replies). */
-static void dns_timer_cb(evutil_socket_t fd, short what, void *arg)
+/* At the deadline: say what the run was still waiting for, and what it threw away while
+ * waiting (spoofed or stale replies). */
+static void dns_expire(struct probe *p)
 {
-	struct probe *p = arg;
 	struct dns_check *d = p->priv;
 	struct dnsq *q = !d->q_done ? d->q : d->idq;
 	const struct dnsq_result *res;
 
-	if (d->oom || q == NULL) {
-		probe_done(p, PR_INTERNAL, "out of memory");
+	if (q == NULL)
 		return;
-	}
 	res = dnsq_result(q);
 	dns_facts(p, res, dnsq_transport(q));
 	if (res->ignored > 0)
@@ -379,11 +371,9 @@ static void dns_start(struct probe *p, struct event_base *base, const struct tim
 {
 	struct dns_check *d = p->priv;
 	ldns_rdf *idname;
+	bool oom = false;
 
-	d->q_done = d->idq_done = d->oom = false;
-	d->timer = evtimer_new(base, dns_timer_cb, p);
-	if (d->timer == NULL)
-		return; /* nothing to report with: probe.c's deadline will */
+	d->q_done = d->idq_done = false;
 	d->q = dns_query(p, base, d->name, d->rules->qtype, LDNS_RR_CLASS_IN,
 	                 d->identity != NULL && d->idm == DNS_ID_NSID, dns_main_done);
 	if (d->q != NULL && d->identity != NULL && d->idm != DNS_ID_NSID) {
@@ -392,15 +382,10 @@ static void dns_start(struct probe *p, struct event_base *base, const struct tim
 		                                    LDNS_RR_CLASS_CH, false, dns_id_done)
 		                        : NULL;
 		ldns_rdf_deep_free(idname);
-		d->oom = d->idq == NULL;
+		oom = d->idq == NULL;
 	}
-	if (d->q == NULL || d->oom) {
-		struct timeval now = {0, 0};
-		d->oom = true;
-		evtimer_add(d->timer, &now);
-		return;
-	}
-	dnsq_timer_before(d->timer, deadline);
+	if (d->q == NULL || oom)
+		probe_done(p, PR_INTERNAL, "out of memory");
 }
 
 static void dns_free(struct probe *p)
@@ -453,4 +438,5 @@ const struct probe_ops probe_dns_ops = {
         .cancel = dns_cancel,
         .free = dns_free,
         .to_json = dns_to_json,
+        .expire = dns_expire,
 };

@@ -24,8 +24,6 @@ struct dns_axfr {
 
 	/* the run: released by dns_axfr_cancel */
 	struct dnsq *q;
-	struct event *timer;
-	bool oom;
 	ldns_rr *soa; /* the opening SOA */
 	size_t records;
 };
@@ -72,9 +70,6 @@ static void dns_axfr_cancel(struct probe *p)
 		return;
 	dnsq_free(a->q);
 	a->q = NULL;
-	if (a->timer != NULL)
-		event_free(a->timer);
-	a->timer = NULL;
 	ldns_rr_free(a->soa);
 	a->soa = NULL;
 }
@@ -208,16 +203,14 @@ static void dns_axfr_done(struct dnsq *q, void *arg)
 	           res->detail);
 }
 
-static void dns_axfr_timer_cb(evutil_socket_t fd, short what, void *arg)
+/* At the deadline: how far the transfer got. */
+static void dns_axfr_expire(struct probe *p)
 {
-	struct probe *p = arg;
 	struct dns_axfr *a = p->priv;
 	const struct dnsq_result *res;
 
-	if (a->oom || a->q == NULL) {
-		probe_done(p, PR_INTERNAL, "out of memory");
+	if (a->q == NULL)
 		return;
-	}
 	res = dnsq_result(a->q);
 	dns_axfr_facts(p);
 	probe_done(p, PR_TIMEOUT, "AXFR from %s not complete within %ums: %zu records, %zu bytes",
@@ -240,19 +233,10 @@ static void dns_axfr_start(struct probe *p, struct event_base *base, const struc
 	ldns_pkt *q;
 
 	a->records = 0;
-	a->oom = false;
-	a->timer = evtimer_new(base, dns_axfr_timer_cb, p);
-	if (a->timer == NULL)
-		return; /* nothing to report with: probe.c's deadline will */
 	q = dnsmsg_query(a->zone, LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, false);
 	a->q = q != NULL ? dnsq_start(base, q, &prm) : NULL;
-	if (a->q == NULL) {
-		struct timeval now = {0, 0};
-		a->oom = true;
-		evtimer_add(a->timer, &now);
-		return;
-	}
-	dnsq_timer_before(a->timer, deadline);
+	if (a->q == NULL)
+		probe_done(p, PR_INTERNAL, "out of memory");
 }
 
 static void dns_axfr_free(struct probe *p)
@@ -287,4 +271,5 @@ const struct probe_ops probe_dns_axfr_ops = {
         .cancel = dns_axfr_cancel,
         .free = dns_axfr_free,
         .to_json = dns_axfr_to_json,
+        .expire = dns_axfr_expire,
 };

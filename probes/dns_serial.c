@@ -46,9 +46,8 @@ struct dns_serial {
 
 	/* the run: released by dns_serial_cancel */
 	struct dnsq *q;
-	bool q_done, oom;
+	bool q_done;
 	size_t pending;
-	struct event *timer;
 };
 
 static const char *const dns_serial_keys[] = {
@@ -151,9 +150,6 @@ static void dns_serial_cancel(struct probe *p)
 		dnsq_free(s->prim[i].q);
 		s->prim[i].q = NULL;
 	}
-	if (s->timer != NULL)
-		event_free(s->timer);
-	s->timer = NULL;
 }
 
 /* The SOA serial of a finished query: 1, or 0 with why. Only an authoritative
@@ -323,17 +319,13 @@ static void dns_serial_primary_done(struct dnsq *q, void *arg)
 	dns_serial_check_all(p);
 }
 
-/* Just before the deadline: judge with the answers that came. */
-static void dns_serial_timer_cb(evutil_socket_t fd, short what, void *arg)
+/* At the deadline: judge with the answers that came. */
+static void dns_serial_expire(struct probe *p)
 {
-	struct probe *p = arg;
 	struct dns_serial *s = p->priv;
 
-	if (s->oom) {
-		probe_done(p, PR_INTERNAL, "out of memory");
-		return;
-	}
-	dns_serial_evaluate(p);
+	if (s->q != NULL)
+		dns_serial_evaluate(p);
 }
 
 static struct dnsq *dns_serial_query(struct probe *p, struct event_base *base,
@@ -357,29 +349,23 @@ static void dns_serial_start(struct probe *p, struct event_base *base,
                              const struct timeval *deadline)
 {
 	struct dns_serial *s = p->priv;
+	bool oom;
 
 	if (s->primary_seen_ms == 0)
 		s->primary_seen_ms = dns_serial_now_ms();
-	s->q_done = s->oom = false;
+	s->q_done = false;
 	s->pending = 0;
-	s->timer = evtimer_new(base, dns_serial_timer_cb, p);
-	if (s->timer == NULL)
-		return; /* nothing to report with: probe.c's deadline will */
 	s->q = dns_serial_query(p, base, &s->dst, s->dstlen, dns_serial_local_done);
-	s->oom = s->q == NULL;
-	for (size_t i = 0; i < s->nprim && !s->oom; i++) {
+	oom = s->q == NULL;
+	for (size_t i = 0; i < s->nprim && !oom; i++) {
 		struct serial_primary *pr = &s->prim[i];
 		pr->done = false;
 		pr->q = dns_serial_query(p, base, &pr->dst, pr->dstlen, dns_serial_primary_done);
-		s->oom = pr->q == NULL;
+		oom = pr->q == NULL;
 		s->pending++;
 	}
-	if (s->oom) {
-		struct timeval now = {0, 0};
-		evtimer_add(s->timer, &now);
-		return;
-	}
-	dnsq_timer_before(s->timer, deadline);
+	if (oom)
+		probe_done(p, PR_INTERNAL, "out of memory");
 }
 
 static void dns_serial_free(struct probe *p)
@@ -424,4 +410,5 @@ const struct probe_ops probe_dns_serial_ops = {
         .cancel = dns_serial_cancel,
         .free = dns_serial_free,
         .to_json = dns_serial_to_json,
+        .expire = dns_serial_expire,
 };

@@ -449,25 +449,6 @@ const char *dnsq_transport(const struct dnsq *q)
 	return dnsq_proto(q);
 }
 
-void dnsq_timer_before(struct event *ev, const struct timeval *deadline)
-{
-	/* libevent runs expired timers in order of expiry, so any margin puts this one
-	 * ahead of probe.c's; 5 ms also covers a loop iteration that runs late. */
-	struct timeval now, left, margin = {0, 5000};
-
-	gettimeofday(&now, NULL);
-	if (timercmp(deadline, &now, >)) {
-		timersub(deadline, &now, &left);
-		if (timercmp(&left, &margin, >))
-			timersub(&left, &margin, &left);
-		else
-			timerclear(&left);
-	} else {
-		timerclear(&left);
-	}
-	evtimer_add(ev, &left);
-}
-
 void dnsq_free(struct dnsq *q)
 {
 	if (q == NULL)

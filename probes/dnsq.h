@@ -61,9 +61,6 @@ const struct dnsq_result *dnsq_result(const struct dnsq *q);
 const ldns_pkt *dnsq_query(const struct dnsq *q);
 /* "udp", "tcp", or "udp, truncated, then tcp" */
 const char *dnsq_transport(const struct dnsq *q);
-/* Arm the timer ev to fire just before the run's deadline (probe.c's), so that a probe
- * can end a run that is still waiting with what it saw, rather than a bare timeout. */
-void dnsq_timer_before(struct event *ev, const struct timeval *deadline);
 /* Stop the exchange (if still going) and free it. NULL is fine. */
 void dnsq_free(struct dnsq *q);
 

@@ -78,7 +78,9 @@ struct probe_ops {
 	void (*free)(struct probe *);             /* free priv */
 	json_t *(*to_json)(const struct probe *); /* normalized type-specific keys */
 	/* Optional: the run reached its deadline, before cancel; a last chance to log what
-	 * it saw (the output of a command that hung). */
+	 * it saw (the output of a command that hung), or to end the run itself with a more
+	 * precise probe_done (what it was still waiting for): probe.c's own timeout report
+	 * is then ignored. */
 	void (*expire)(struct probe *);
 };
 
