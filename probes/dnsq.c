@@ -111,22 +111,11 @@ static void dnsq_local(struct dnsq *q)
 /* A failure to open or use a socket, in words that name both ends. */
 static void dnsq_fail_errno(struct dnsq *q, int err, enum probe_reason dflt, const char *what)
 {
-	char src[64] = "any";
+	char buf[64];
+	const char *src = q->res.local[0] != '\0'
+	                          ? q->res.local
+	                          : net_source_format(&q->src, q->dst.ss_family, buf, sizeof(buf));
 
-	if (q->res.local[0] != '\0') {
-		snprintf(src, sizeof(src), "%s", q->res.local);
-	} else if (q->has_src) {
-		struct sockaddr_storage ss = {0};
-		if (q->dst.ss_family == AF_INET && q->src.has_v4) {
-			((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-			((struct sockaddr_in *)&ss)->sin_addr = q->src.v4;
-			net_addr_format_host((struct sockaddr *)&ss, src, sizeof(src));
-		} else if (q->dst.ss_family == AF_INET6 && q->src.has_v6) {
-			((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-			((struct sockaddr_in6 *)&ss)->sin6_addr = q->src.v6;
-			net_addr_format_host((struct sockaddr *)&ss, src, sizeof(src));
-		}
-	}
 	if (err == ECONNREFUSED && !q->res.tcp)
 		dnsq_finish(q, PR_REFUSED, "%s over udp from %s: port unreachable", q->res.remote,
 		            src);

@@ -208,23 +208,12 @@ static void http_judge(struct probe *p)
 	           h->regex_src != NULL ? ", regex matched" : "");
 }
 
-/* The configured source of the target's family, for failure details; else "any". */
+/* The configured source of the target's family ("[...]" is IPv6), for failure details. */
 static const char *http_source(const struct probe *p, char *buf, size_t len)
 {
 	const struct http_check *h = p->priv;
-	struct sockaddr_storage ss = {0};
 
-	if (h->remote[0] != '[' && p->source.has_v4) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_addr = p->source.v4;
-	} else if (h->remote[0] == '[' && p->source.has_v6) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_addr = p->source.v6;
-	} else {
-		return "any";
-	}
-	net_addr_format_host((struct sockaddr *)&ss, buf, len);
-	return buf;
+	return net_source_format(&p->source, h->remote[0] == '[' ? AF_INET6 : AF_INET, buf, len);
 }
 
 static void http_failed(struct probe *p, CURLcode rc)

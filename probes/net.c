@@ -108,6 +108,23 @@ void net_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "%s", a);
 }
 
+const char *net_source_format(const struct source_addr *src, int family, char *buf, size_t len)
+{
+	struct sockaddr_storage ss = {0};
+
+	if (src != NULL && family == AF_INET && src->has_v4) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_addr = src->v4;
+	} else if (src != NULL && family == AF_INET6 && src->has_v6) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_addr = src->v6;
+	} else {
+		return "any";
+	}
+	net_addr_format_host((struct sockaddr *)&ss, buf, len);
+	return buf;
+}
+
 int net_bind_source(int fd, int family, const struct source_addr *src)
 {
 	struct sockaddr_storage ss;

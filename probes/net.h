@@ -22,6 +22,8 @@ int net_addr_parse(const char *host, unsigned port, struct sockaddr_storage *ss,
 void net_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 /* "127.0.0.1", "::1": the address alone (a local ephemeral port is noise in details). */
 void net_addr_format_host(const struct sockaddr *sa, char *buf, size_t len);
+/* src's address of family, for details: buf, or "any" when it has none (NULL src too). */
+const char *net_source_format(const struct source_addr *src, int family, char *buf, size_t len);
 /* Bind fd to src's address of the family of 'family' if one is set.
  * Returns 0 (bound or nothing to bind) or -errno. */
 int net_bind_source(int fd, int family, const struct source_addr *src);

@@ -211,25 +211,6 @@ static void tcp_cancel(struct probe *p)
 	t->buflen = 0;
 }
 
-/* The source a connect used, for failure details: the configured one, else "any". */
-static const char *tcp_source(const struct probe *p, char *buf, size_t len)
-{
-	struct sockaddr_storage ss = {0};
-	const struct tcp_check *t = p->priv;
-
-	if (t->dst.ss_family == AF_INET && p->source.has_v4) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_addr = p->source.v4;
-	} else if (t->dst.ss_family == AF_INET6 && p->source.has_v6) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_addr = p->source.v6;
-	} else {
-		return "any";
-	}
-	net_addr_format_host((struct sockaddr *)&ss, buf, len);
-	return buf;
-}
-
 static void tcp_connect_failed(struct probe *p, int err)
 {
 	struct tcp_check *t = p->priv;
@@ -247,7 +228,8 @@ static void tcp_connect_failed(struct probe *p, int err)
 		r = PR_UNREACHABLE;
 		break;
 	}
-	probe_done(p, r, "connect to %s from %s: %s", t->remote, tcp_source(p, src, sizeof(src)),
+	probe_done(p, r, "connect to %s from %s: %s", t->remote,
+	           net_source_format(&p->source, t->dst.ss_family, src, sizeof(src)),
 	           strerror(err));
 }
 
