@@ -44,25 +44,6 @@ struct dnsq {
 	struct dnsq_result res;
 };
 
-static enum probe_reason dnsq_errno_reason(int err, enum probe_reason dflt)
-{
-	switch (err) {
-	case ECONNREFUSED:
-		return PR_REFUSED;
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case ENETDOWN:
-	case EHOSTDOWN:
-		return PR_UNREACHABLE;
-	case ECONNRESET:
-		return PR_RESET;
-	case ENOMEM:
-	case ENOBUFS:
-		return PR_INTERNAL;
-	}
-	return dflt;
-}
-
 static void dnsq_close(struct dnsq *q)
 {
 	if (q->rev != NULL)
@@ -120,7 +101,7 @@ static void dnsq_fail_errno(struct dnsq *q, int err, enum probe_reason dflt, con
 		dnsq_finish(q, PR_REFUSED, "%s over udp from %s: port unreachable", q->res.remote,
 		            src);
 	else
-		dnsq_finish(q, dnsq_errno_reason(err, dflt), "%s %s over %s from %s: %s", what,
+		dnsq_finish(q, probe_errno_reason(err, dflt), "%s %s over %s from %s: %s", what,
 		            q->res.remote, dnsq_proto(q), src, strerror(err));
 }
 

@@ -232,10 +232,7 @@ static void http_failed(struct probe *p, CURLcode rc)
 		           http_source(p, src, sizeof(src)), strerror(h->bind_err));
 		return;
 	case CURLE_COULDNT_CONNECT:
-		probe_done(p,
-		           oserr == ECONNREFUSED                           ? PR_REFUSED
-		           : oserr == ENETUNREACH || oserr == EHOSTUNREACH ? PR_UNREACHABLE
-		                                                           : PR_CONNECT,
+		probe_done(p, probe_errno_reason((int)oserr, PR_CONNECT),
 		           "connect to %s from %s: %s", h->remote, http_source(p, src, sizeof(src)),
 		           oserr != 0 ? strerror((int)oserr) : why);
 		return;

@@ -55,6 +55,25 @@ const struct probe_reason_info *probe_reason_info(enum probe_reason r)
 	return &reasons[r];
 }
 
+enum probe_reason probe_errno_reason(int err, enum probe_reason dflt)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return PR_REFUSED;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+		return PR_UNREACHABLE;
+	case ECONNRESET:
+		return PR_RESET;
+	case ENOMEM:
+	case ENOBUFS:
+		return PR_INTERNAL;
+	}
+	return dflt;
+}
+
 const char *probe_status_name(enum probe_status s)
 {
 	switch (s) {

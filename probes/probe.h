@@ -136,6 +136,9 @@ void probe_free(struct probe *p);
 
 const struct probe_reason_info *probe_reason_info(enum probe_reason r);
 const char *probe_status_name(enum probe_status s); /* "ok", "warning", "fail", "error" */
+/* The reason a socket call failed with errno err: refused, unreachable, reset, internal
+ * (out of memory or buffers), else dflt (PR_CONNECT, PR_SEND, PR_RECV). */
+enum probe_reason probe_errno_reason(int err, enum probe_reason dflt);
 bool probe_result_healthy(const struct probe *p, const struct probe_result *r);
 
 /* The registry: one line per type in probe.c. */

@@ -214,21 +214,9 @@ static void tcp_cancel(struct probe *p)
 static void tcp_connect_failed(struct probe *p, int err)
 {
 	struct tcp_check *t = p->priv;
-	enum probe_reason r = PR_CONNECT;
 	char src[TCP_ADDRSTRLEN];
 
-	switch (err) {
-	case ECONNREFUSED:
-		r = PR_REFUSED;
-		break;
-	case ENETUNREACH:
-	case EHOSTUNREACH:
-	case ENETDOWN:
-	case EHOSTDOWN:
-		r = PR_UNREACHABLE;
-		break;
-	}
-	probe_done(p, r, "connect to %s from %s: %s", t->remote,
+	probe_done(p, probe_errno_reason(err, PR_CONNECT), "connect to %s from %s: %s", t->remote,
 	           net_source_format(&p->source, t->dst.ss_family, src, sizeof(src)),
 	           strerror(err));
 }
