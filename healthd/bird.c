@@ -123,8 +123,8 @@ static void bird_sock_report(struct bird_sock *s, int err)
 static void bird_sock_schedule(struct bird_sock *s)
 {
 	struct timeval tv;
-	bird_tv(&tv, s->backoff_ms);
-	bird_deadline(&s->retry_at, s->backoff_ms);
+	ms_to_tv(&tv, s->backoff_ms);
+	mono_deadline(&s->retry_at, s->backoff_ms);
 	evtimer_add(s->retry, &tv);
 	s->backoff_ms = s->backoff_ms * 2 > s->b->cfg->reconnect_ms ? s->b->cfg->reconnect_ms
 	                                                            : s->backoff_ms * 2;
@@ -190,7 +190,7 @@ static void bird_sock_kick(struct bird_sock *s)
 	log_debug("bird <- %s", s->head->text);
 	evbuffer_add_printf(s->out, "%s\n", s->head->text);
 	s->head_sent = true;
-	bird_tv(&tv, BIRD_CMD_TIMEOUT_MS);
+	ms_to_tv(&tv, BIRD_CMD_TIMEOUT_MS);
 	evtimer_add(s->cmd_timer, &tv);
 	bird_sock_write(s);
 }
@@ -406,17 +406,17 @@ static void bird_sock_run(struct bird *b, const struct timeval *deadline)
 	struct bird_sock *s = b->io_priv;
 
 	/* BIRD may be back while the backoff still waits: try at once, then often. */
-	gettimeofday(&s->retry_at, NULL);
+	mono_now(&s->retry_at);
 	for (;;) {
-		long left = bird_ms_left(deadline);
+		long left = mono_ms_left(deadline);
 		bool busy = s->fd >= 0 && evbuffer_get_length(s->out) > 0;
 		if ((b->mode->settled(b) && !busy) || left <= 0)
 			return;
 		long wait = left < 100 ? left : 100;
 		if (s->fd < 0) {
-			if (bird_ms_left(&s->retry_at) == 0) {
+			if (mono_ms_left(&s->retry_at) == 0) {
 				bird_sock_connect(s);
-				bird_deadline(&s->retry_at, BIRD_BACKOFF_MIN_MS);
+				mono_deadline(&s->retry_at, BIRD_BACKOFF_MIN_MS);
 			}
 			if (s->fd < 0)
 				poll(NULL, 0, (int)wait);

@@ -16,6 +16,7 @@
 #include <sys/time.h>
 
 #include "config.h"
+#include "monotime.h"
 #include "speaker.h"
 
 /* ---- bird_reply.c ---------------------------------------------------------------- */
@@ -61,30 +62,6 @@ void bird_text(const char *s, size_t len, char *out, size_t outlen);
 
 /* ---- the backend ---------------------------------------------------------------- */
 
-static inline void bird_tv(struct timeval *tv, uint32_t ms)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
-/* *t := now + ms */
-static inline void bird_deadline(struct timeval *t, uint32_t ms)
-{
-	struct timeval now, d;
-	gettimeofday(&now, NULL);
-	bird_tv(&d, ms);
-	timeradd(&now, &d, t);
-}
-
-/* Milliseconds from now until t; 0 once it passed. */
-static inline long bird_ms_left(const struct timeval *t)
-{
-	struct timeval now, d;
-	gettimeofday(&now, NULL);
-	timersub(t, &now, &d);
-	return d.tv_sec < 0 ? 0 : (long)d.tv_sec * 1000 + d.tv_usec / 1000;
-}
-
 struct bird;
 /* A command's reply; r->code is -1 when the connection was lost before it came. */
 typedef void (*bird_done_fn)(struct bird *b, const struct bird_reply *r, void *arg);
@@ -96,7 +73,7 @@ struct bird_io {
 	 * (not connected: the mode's ready() re-asserts everything once it is). */
 	int (*send)(struct bird *, const char *cmd, bird_done_fn done, void *arg);
 	/* At exit only, without the loop: work until the mode is settled and nothing is left
-	 * to write, or until the deadline. */
+	 * to write, or until the deadline (monotime.h). */
 	void (*run)(struct bird *, const struct timeval *deadline);
 	void (*close)(struct bird *);
 };

@@ -211,7 +211,7 @@ static int proto_open(struct bird *b)
 	}
 	if (b->cfg->reassert_ms > 0) {
 		struct timeval tv;
-		bird_tv(&tv, b->cfg->reassert_ms);
+		ms_to_tv(&tv, b->cfg->reassert_ms);
 		bp->reassert = event_new(b->sp->base, -1, EV_PERSIST, proto_tick, b);
 		if (bp->reassert == NULL || event_add(bp->reassert, &tv) != 0)
 			return -1;

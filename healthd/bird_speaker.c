@@ -28,7 +28,7 @@ static int bird_drain(struct speaker *sp, uint32_t timeout_ms)
 	struct bird *b = sp->priv;
 	struct timeval deadline;
 
-	bird_deadline(&deadline, timeout_ms);
+	mono_deadline(&deadline, timeout_ms);
 	b->stopping = true;
 	b->mode->shutdown(b);
 	b->io->run(b, &deadline);

@@ -91,7 +91,7 @@ static void static_backoff(struct bird *b)
 	st->retry_ms = st->retry_ms == 0 ? STATIC_RETRY_MIN_MS : st->retry_ms * 2;
 	if (st->retry_ms > STATIC_RETRY_MAX_MS)
 		st->retry_ms = STATIC_RETRY_MAX_MS;
-	bird_tv(&tv, st->retry_ms);
+	ms_to_tv(&tv, st->retry_ms);
 	evtimer_add(st->retry, &tv);
 }
 
@@ -107,7 +107,7 @@ static void static_flush(struct bird *b)
 		return;
 	}
 	if (b->dirty && !evtimer_pending(st->batch, NULL)) {
-		bird_tv(&tv, b->cfg->batch_ms);
+		ms_to_tv(&tv, b->cfg->batch_ms);
 		evtimer_add(st->batch, &tv);
 	}
 }

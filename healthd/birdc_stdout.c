@@ -81,7 +81,7 @@ static void birdc_run(struct bird *b, const struct timeval *deadline)
 	struct birdc_out *o = b->io_priv;
 
 	while (!b->sp->gone && evbuffer_get_length(o->out) > 0) {
-		long left = bird_ms_left(deadline);
+		long left = mono_ms_left(deadline);
 		if (left <= 0) {
 			log_warn("birdc did not read %zu bytes of commands in time",
 			         evbuffer_get_length(o->out));

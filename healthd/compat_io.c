@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -20,6 +19,7 @@
 #include "compat.h"
 #include "exabgp.h"
 #include "log.h"
+#include "monotime.h"
 
 #define IO_OUT_MAX  (1024 * 1024) /* ExaBGP that reads nothing does not get more */
 #define IO_LINE_MAX 4096
@@ -207,13 +207,11 @@ bool compat_io_gone(const struct compat_io *io)
 
 int compat_io_drain(struct compat_io *io, uint32_t ms)
 {
-	struct timeval start, now, d;
+	struct timeval deadline;
 
-	gettimeofday(&start, NULL);
+	mono_deadline(&deadline, ms);
 	while (!io->gone && evbuffer_get_length(io->out) > 0) {
-		gettimeofday(&now, NULL);
-		timersub(&now, &start, &d);
-		long left = (long)ms - (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
+		long left = mono_ms_left(&deadline);
 		if (left <= 0)
 			return -1;
 		struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../healthd/bird.h"
@@ -204,6 +205,27 @@ START_TEST(test_replace)
 }
 END_TEST
 
+/* Deadlines are on the monotonic clock: a wall-clock step (NTP, date -s) never stretches or
+ * cuts short the exit drain or a reconnect's backoff. */
+START_TEST(test_deadline_monotonic)
+{
+	struct timeval t;
+	struct timespec now;
+
+	mono_deadline(&t, 1500);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long long ms = ((long long)t.tv_sec - now.tv_sec) * 1000 + t.tv_usec / 1000 -
+	               now.tv_nsec / 1000000;
+	ck_assert_int_ge(ms, 1000);
+	ck_assert_int_le(ms, 1500);
+	long left = mono_ms_left(&t);
+	ck_assert_int_ge(left, 1000);
+	ck_assert_int_le(left, 1500);
+	t.tv_sec -= 2;
+	ck_assert_int_eq(mono_ms_left(&t), 0);
+}
+END_TEST
+
 static Suite *bird_file_suite(void)
 {
 	Suite *s = suite_create("bird_file");
@@ -213,6 +235,7 @@ static Suite *bird_file_suite(void)
 	tcase_add_test(tc, test_render_routes);
 	tcase_add_test(tc, test_render_sets);
 	tcase_add_test(tc, test_replace);
+	tcase_add_test(tc, test_deadline_monotonic);
 	suite_add_tcase(s, tc);
 	return s;
 }
