@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../healthd/config.h"
+#include "../../healthd/ifaddr.h"
 #include "../../healthd/source_check.h"
 #include "unit.h"
 
@@ -60,6 +61,29 @@ START_TEST(test_source_check_addr)
 	ck_assert_int_eq(local(AF_INET6, "2001:db8::7"), 0);
 	/* ::1 is there when the host has IPv6 at all; never anything else of ::/8. */
 	ck_assert_int_eq(local(AF_INET6, "::2"), 0);
+}
+END_TEST
+
+/* The rule lives in ifaddr.c: local is wider than configured only on loopback (IPv4). */
+START_TEST(test_ifaddr_is_local)
+{
+	struct ifaddr_set *set = ifaddr_snapshot();
+	struct in_addr a;
+	struct in6_addr a6;
+
+	ck_assert_ptr_nonnull(set);
+	inet_pton(AF_INET, "127.0.0.1", &a);
+	ck_assert(ifaddr_has(set, AF_INET, &a) && ifaddr_is_local(set, AF_INET, &a));
+	inet_pton(AF_INET, "127.0.0.7", &a);
+	ck_assert(!ifaddr_has(set, AF_INET, &a));
+	ck_assert(ifaddr_is_local(set, AF_INET, &a));
+	inet_pton(AF_INET, "198.51.100.7", &a);
+	ck_assert(!ifaddr_is_local(set, AF_INET, &a));
+	inet_pton(AF_INET6, "2001:db8::7", &a6);
+	ck_assert(!ifaddr_is_local(set, AF_INET6, &a6));
+	inet_pton(AF_INET6, "::2", &a6);
+	ck_assert(!ifaddr_is_local(set, AF_INET6, &a6));
+	ifaddr_set_free(set);
 }
 END_TEST
 
@@ -132,6 +156,7 @@ static Suite *source_check_suite(void)
 	Suite *s = suite_create("source_check");
 	TCase *tc = tcase_create("source_check");
 	tcase_add_test(tc, test_source_check_addr);
+	tcase_add_test(tc, test_ifaddr_is_local);
 	tcase_add_test(tc, test_local_accepted);
 	tcase_add_test(tc, test_refused_at_each_level);
 	tcase_add_test(tc, test_switched_off);
