@@ -188,7 +188,9 @@ static void dnsq_udp_open(struct dnsq *q)
 /* A whole TCP message is in q->buf. Returns 1 when the exchange has ended. */
 static int dnsq_tcp_message(struct dnsq *q)
 {
-	unsigned flags = q->res.messages > 1 ? DNSMSG_ALLOW_NO_QUESTION : 0;
+	/* Only an AXFR stream's later messages may leave the question out (RFC 5936 2.2.1);
+	 * the one reply to an ordinary query must echo it, whatever was read before it. */
+	unsigned flags = q->on_msg != NULL && q->res.messages > 1 ? DNSMSG_ALLOW_NO_QUESTION : 0;
 	char why[128];
 	ldns_pkt *r;
 

@@ -29,6 +29,8 @@ enum fake_mode {
 	FAKE_SOA,           /* SOA with fake.serial; CHAOS TXT "node1" */
 	FAKE_SILENT,
 	FAKE_AXFR, /* TCP: the messages in fake.axfr */
+	/* TCP: a reply with a wrong id, then the right one without its question */
+	FAKE_TCP_NO_QUESTION,
 };
 
 #define FAKE_AXFR_MAX 4
@@ -191,6 +193,18 @@ FAKE_UNUSED static void fake_answer(struct fake *f, int fd, const uint8_t *qw, s
 				w[1] ^= 0x01;
 			fake_send(f, fd, to, tolen, w, len);
 		}
+		break;
+	case FAKE_TCP_NO_QUESTION:
+		if (!tcp)
+			break;
+		w = fake_reply(q, www_a, true, 0, &len);
+		w[0] ^= 0xff;
+		fake_send(f, fd, to, tolen, w, len);
+		ldns_rr_list_deep_free(ldns_pkt_question(q));
+		ldns_pkt_set_question(q, ldns_rr_list_new());
+		ldns_pkt_set_qdcount(q, 0);
+		w = fake_reply(q, www_a, true, 0, &len);
+		fake_send(f, fd, to, tolen, w, len);
 		break;
 	case FAKE_SILENT:
 		break;

@@ -227,6 +227,32 @@ START_TEST(dns_tcp_and_refused)
 }
 END_TEST
 
+/* Only an AXFR stream may leave the question out of its later messages: the reply to an
+ * ordinary query over TCP must echo it, even when it is not the first message read. */
+START_TEST(dns_tcp_reply_without_question)
+{
+	struct event_base *base = event_base_new();
+	struct fake f;
+	struct outcome o;
+	struct probe *p;
+
+	fake_start(&f, base, FAKE_TCP_NO_QUESTION);
+	p = mkprobe("dns",
+	            jsonf("{\"server\":\"127.0.0.1@%u\",\"name\":\"www.example.test\","
+	                  "\"qtype\":\"A\",\"transport\":\"tcp\"}",
+	                  f.port),
+	            300);
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_TIMEOUT, "%s", o.r.detail);
+	ck_assert_int_eq(f.tcp_queries, 1);
+	ck_assert_int_eq(fact_int(p, "ignored"), 2);
+	ck_assert_str_eq(fact_str(p, "ignored_last"), "0 questions, expected 1");
+	probe_free(p);
+	fake_stop(&f);
+	event_base_free(base);
+}
+END_TEST
+
 START_TEST(dns_identity)
 {
 	struct event_base *base = event_base_new();
@@ -292,6 +318,7 @@ static Suite *dns_probe_suite(void)
 	tcase_add_test(tc, dns_ignores_spoofed);
 	tcase_add_test(tc, dns_truncated_then_tcp);
 	tcase_add_test(tc, dns_tcp_and_refused);
+	tcase_add_test(tc, dns_tcp_reply_without_question);
 	tcase_add_test(tc, dns_identity);
 	suite_add_tcase(s, tc);
 	return s;
