@@ -7,7 +7,6 @@
  * means no ack will come any more; EOF likewise. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,20 +18,21 @@
 #include "compat.h"
 #include "exabgp.h"
 #include "log.h"
-#include "monotime.h"
+#include "outbuf.h"
 
 #define IO_OUT_MAX  (1024 * 1024) /* ExaBGP that reads nothing does not get more */
 #define IO_LINE_MAX 4096
 
 struct compat_io {
 	struct event_base *base;
-	int in_flags, out_flags; /* restored by compat_io_free; -1: not changed */
+	int in_flags; /* restored by compat_io_free; -1: not changed */
 	bool out_tty, no_ack;
 	bool in_eof, in_polled, in_blocking, shutdown, gone, waiting, acks_late, dropped;
 	unsigned credit; /* lines read that no write has claimed yet */
 	uint32_t ack_timeout_ms;
-	struct evbuffer *in, *out;
-	struct event *rev, *wev, *ack_timer, *gone_ev;
+	struct evbuffer *in;
+	struct outbuf *out;
+	struct event *rev, *ack_timer, *gone_ev;
 	compat_io_fn on_ack, on_gone;
 	void *arg;
 };
@@ -126,37 +126,20 @@ static void io_gone_cb(evutil_socket_t fd, short what, void *arg)
 	io->on_gone(io->arg);
 }
 
-/* Write what is queued without blocking; EPIPE marks stdout gone (reported from the
- * loop, never from inside a caller's write). */
-static void io_flush(struct compat_io *io)
+/* EPIPE marks stdout gone: reported from the loop, never from inside a caller's write. */
+static void io_out_gone(void *arg, int err)
 {
-	while (!io->gone && evbuffer_get_length(io->out) > 0) {
-		int n = evbuffer_write(io->out, STDOUT_FILENO);
-		if (n >= 0)
-			continue;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			event_add(io->wev, NULL);
-			return;
-		}
-		log_info("stdout closed (%s): exabgp is gone", strerror(errno));
-		io->gone = true;
-		evbuffer_drain(io->out, evbuffer_get_length(io->out));
-		event_active(io->gone_ev, 0, 0);
-	}
-}
-
-static void io_write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	io_flush(arg);
+	struct compat_io *io = arg;
+	log_info("stdout closed (%s): exabgp is gone", strerror(err));
+	io->gone = true;
+	event_active(io->gone_ev, 0, 0);
 }
 
 int compat_io_write(struct compat_io *io, const char *line)
 {
 	if (io->gone)
 		return -1;
-	if (evbuffer_get_length(io->out) > IO_OUT_MAX) {
+	if (outbuf_pending(io->out) > IO_OUT_MAX) {
 		if (!io->dropped)
 			log_err("exabgp reads nothing: %d bytes of commands queued; dropping more",
 			        IO_OUT_MAX);
@@ -165,9 +148,8 @@ int compat_io_write(struct compat_io *io, const char *line)
 	}
 	io->dropped = false;
 	log_debug("exabgp: %s", line);
-	evbuffer_add(io->out, line, strlen(line));
-	evbuffer_add(io->out, "\n", 1);
-	io_flush(io);
+	outbuf_line(io->out, line);
+	outbuf_flush(io->out);
 	return io->gone ? -1 : 0;
 }
 
@@ -207,19 +189,7 @@ bool compat_io_gone(const struct compat_io *io)
 
 int compat_io_drain(struct compat_io *io, uint32_t ms)
 {
-	struct timeval deadline;
-
-	mono_deadline(&deadline, ms);
-	while (!io->gone && evbuffer_get_length(io->out) > 0) {
-		long left = mono_ms_left(&deadline);
-		if (left <= 0)
-			return -1;
-		struct pollfd pfd = {.fd = STDOUT_FILENO, .events = POLLOUT};
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			return -1;
-		io_flush(io);
-	}
-	return io->gone ? -1 : 0;
+	return io->gone ? -1 : outbuf_drain(io->out, ms);
 }
 
 struct compat_io *compat_io_new(struct event_base *base, bool no_ack, uint32_t ack_timeout_ms,
@@ -236,22 +206,14 @@ struct compat_io *compat_io_new(struct event_base *base, bool no_ack, uint32_t a
 	io->on_ack = on_ack;
 	io->on_gone = on_gone;
 	io->arg = arg;
-	io->in_flags = io->out_flags = -1;
+	io->in_flags = -1;
 	io->out_tty = isatty(STDOUT_FILENO);
 	io->in = evbuffer_new();
-	io->out = evbuffer_new();
-	io->wev = event_new(base, STDOUT_FILENO, EV_WRITE, io_write_cb, io);
+	io->out = outbuf_new(base, STDOUT_FILENO, io_out_gone, NULL, io);
 	io->ack_timer = evtimer_new(base, io_ack_timeout_cb, io);
 	io->gone_ev = event_new(base, -1, 0, io_gone_cb, io);
-	if (!io->in || !io->out || !io->wev || !io->ack_timer || !io->gone_ev)
+	if (!io->in || !io->out || !io->ack_timer || !io->gone_ev)
 		goto fail;
-	/* Only a pipe or socket is made non-blocking: the flag is shared with whoever else
-	 * holds the descriptor, and a terminal or file never stalls anyway. */
-	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-		io->out_flags = fcntl(STDOUT_FILENO, F_GETFL);
-		if (io->out_flags >= 0)
-			fcntl(STDOUT_FILENO, F_SETFL, io->out_flags | O_NONBLOCK);
-	}
 	int fl = fcntl(STDIN_FILENO, F_GETFL);
 	if (fl < 0) {
 		io->in_eof = true; /* no stdin at all */
@@ -286,19 +248,14 @@ void compat_io_free(struct compat_io *io)
 		return;
 	if (io->rev)
 		event_free(io->rev);
-	if (io->wev)
-		event_free(io->wev);
 	if (io->ack_timer)
 		event_free(io->ack_timer);
 	if (io->gone_ev)
 		event_free(io->gone_ev);
 	if (io->in)
 		evbuffer_free(io->in);
-	if (io->out)
-		evbuffer_free(io->out);
+	outbuf_free(io->out);
 	if (io->in_flags >= 0)
 		fcntl(STDIN_FILENO, F_SETFL, io->in_flags);
-	if (io->out_flags >= 0)
-		fcntl(STDOUT_FILENO, F_SETFL, io->out_flags);
 	free(io);
 }

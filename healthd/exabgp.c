@@ -5,7 +5,6 @@
  * command an `error` answers; nothing ever waits for one. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include "exabgp.h"
 #include "log.h"
+#include "outbuf.h"
 #include "speaker.h"
 
 #define EXABGP_OUT_ROOM (256 * 1024) /* queue no more than this; the rest waits in the table */
@@ -31,10 +31,11 @@ struct exabgp_ack {
 };
 
 struct exabgp {
-	int in_fd, out_fd;
-	int in_flags, out_flags; /* restored at close */
-	struct evbuffer *out, *in;
-	struct event *write_ev, *read_ev, *ack_timer;
+	int in_fd;
+	int in_flags; /* restored at close */
+	struct outbuf *out;
+	struct evbuffer *in;
+	struct event *read_ev, *ack_timer;
 	struct exabgp_ack acks[EXABGP_ACKS_MAX]; /* ring of commands awaiting done/error */
 	size_t ack_head, ack_count;
 	size_t ack_late; /* acks still owed to commands forgotten after ack_timeout */
@@ -241,37 +242,17 @@ static void exabgp_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Write what is queued; on EAGAIN wait for the pipe. Returns -1 when the speaker is gone. */
-static int exabgp_write(struct speaker *sp)
+static void exabgp_out_gone(void *arg, int err)
 {
-	struct exabgp *x = sp->priv;
-
-	while (evbuffer_get_length(x->out) > 0) {
-		int n = evbuffer_write(x->out, x->out_fd);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				break;
-			if (errno == EPIPE)
-				speaker_gone(sp, "exabgp closed healthd's stdout");
-			else
-				speaker_failed(sp, "writing stdout failed");
-			return -1;
-		}
-	}
-	if (evbuffer_get_length(x->out) > 0)
-		event_add(x->write_ev, NULL);
-	return 0;
+	if (err == EPIPE)
+		speaker_gone(arg, "exabgp closed healthd's stdout");
+	else
+		speaker_failed(arg, "writing stdout failed");
 }
 
-static void exabgp_write_cb(evutil_socket_t fd, short what, void *arg)
+static void exabgp_out_drained(void *arg)
 {
-	struct speaker *sp = arg;
-	struct exabgp *x = sp->priv;
-
-	if (exabgp_write(sp) == 0 && evbuffer_get_length(x->out) == 0)
-		speaker_sync(sp); /* routes refused while the buffer was full */
+	speaker_sync(arg); /* routes refused while the buffer was full */
 }
 
 static int exabgp_queue(struct speaker *sp, const struct speaker_route *r, bool announce)
@@ -279,15 +260,18 @@ static int exabgp_queue(struct speaker *sp, const struct speaker_route *r, bool 
 	struct exabgp *x = sp->priv;
 	const struct route_attrs *a = announce ? r->want : r->sent;
 
-	if (evbuffer_get_length(x->out) >= EXABGP_OUT_ROOM)
+	if (outbuf_pending(x->out) >= EXABGP_OUT_ROOM)
 		return -1;
 	if (a == NULL)
 		a = &r->svc->announce; /* withdrawing a route never told: its own next-hop */
 	char *line = exabgp_format(r->svc->neighbors, announce, r->pfx, a);
 	if (line == NULL)
 		return -1; /* out of memory: the route stays pending and is retried */
+	if (outbuf_line(x->out, line) != 0) {
+		free(line);
+		return -1;
+	}
 	log_debug("exabgp <- %s", line);
-	evbuffer_add_printf(x->out, "%s\n", line);
 	exabgp_ack_push(x, line);
 	return 0;
 }
@@ -304,32 +288,23 @@ static int exabgp_withdraw(struct speaker *sp, const struct speaker_route *r)
 
 static void exabgp_flush(struct speaker *sp)
 {
+	struct exabgp *x = sp->priv;
 	if (!sp->gone)
-		exabgp_write(sp);
+		outbuf_flush(x->out);
 }
 
 static int exabgp_drain(struct speaker *sp, uint32_t timeout_ms)
 {
 	struct exabgp *x = sp->priv;
-	struct timeval start, now, d;
 
-	gettimeofday(&start, NULL);
-	while (!sp->gone && evbuffer_get_length(x->out) > 0) {
-		gettimeofday(&now, NULL);
-		timersub(&now, &start, &d);
-		long left = (long)timeout_ms - (long)(d.tv_sec * 1000 + d.tv_usec / 1000);
-		if (left <= 0) {
-			log_warn("exabgp did not read %zu bytes of commands within %ums",
-			         evbuffer_get_length(x->out), (unsigned)timeout_ms);
-			return -1;
-		}
-		struct pollfd pfd = {.fd = x->out_fd, .events = POLLOUT};
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
-			return -1;
-		if (exabgp_write(sp) != 0)
-			return -1;
-	}
-	return sp->gone ? -1 : 0;
+	if (sp->gone)
+		return -1;
+	if (outbuf_drain(x->out, timeout_ms) == 0)
+		return sp->gone ? -1 : 0;
+	if (!outbuf_gone(x->out))
+		log_warn("exabgp did not read %zu bytes of commands within %ums",
+		         outbuf_pending(x->out), (unsigned)timeout_ms);
+	return -1;
 }
 
 static void exabgp_close(struct speaker *sp)
@@ -339,20 +314,15 @@ static void exabgp_close(struct speaker *sp)
 		return;
 	if (x->read_ev)
 		event_free(x->read_ev);
-	if (x->write_ev)
-		event_free(x->write_ev);
 	if (x->ack_timer)
 		event_free(x->ack_timer);
 	if (x->in)
 		evbuffer_free(x->in);
-	if (x->out)
-		evbuffer_free(x->out);
+	outbuf_free(x->out);
 	while (x->ack_count > 0)
 		free(exabgp_ack_pop(x));
 	if (x->in_flags >= 0)
 		fcntl(x->in_fd, F_SETFL, x->in_flags);
-	if (x->out_flags >= 0)
-		fcntl(x->out_fd, F_SETFL, x->out_flags);
 	free(x);
 	sp->priv = NULL;
 }
@@ -383,22 +353,18 @@ int exabgp_open(struct speaker *sp)
 	sp->ops = &exabgp_ops;
 	sp->priv = x;
 	x->in_fd = STDIN_FILENO;
-	x->out_fd = STDOUT_FILENO;
 	x->in_flags = fcntl(x->in_fd, F_GETFL);
-	x->out_flags = fcntl(x->out_fd, F_GETFL);
-	if (x->out_flags < 0) {
+	if (fcntl(STDOUT_FILENO, F_GETFL) < 0) {
 		log_err("stdout is not open: it must lead to exabgp");
 		goto fail;
 	}
-	fcntl(x->out_fd, F_SETFL, x->out_flags | O_NONBLOCK);
 	if (x->in_flags >= 0)
 		fcntl(x->in_fd, F_SETFL, x->in_flags | O_NONBLOCK);
 
-	x->out = evbuffer_new();
+	x->out = outbuf_new(sp->base, STDOUT_FILENO, exabgp_out_gone, exabgp_out_drained, sp);
 	x->in = evbuffer_new();
-	x->write_ev = event_new(sp->base, x->out_fd, EV_WRITE, exabgp_write_cb, sp);
 	x->ack_timer = event_new(sp->base, -1, EV_PERSIST, exabgp_ack_expire, sp);
-	if (!x->out || !x->in || !x->write_ev || !x->ack_timer)
+	if (!x->out || !x->in || !x->ack_timer)
 		goto fail;
 	if (x->in_flags >= 0 && !exabgp_pollable(x->in_fd)) {
 		log_warn("stdin is not a pipe, socket or terminal: exabgp acks will not be read");
