@@ -114,6 +114,9 @@ extern const struct bird_mode_ops bird_proto_mode;
 int bird_community(const char *s, char *out, size_t len);       /* "65000:53" -> "(65000,53)" */
 int bird_large_community(const char *s, char *out, size_t len); /* "1:2:3" -> "(1,2,3)" */
 int bird_ext_community(const char *s, char *out, size_t len);   /* "target:1:2" -> "(rt,1,2)" */
+/* No attribute at all ("self" as the next hop is none): a bare route, or a prefix that
+ * mode "protocol" and format "set" can announce (their attributes are BIRD's). */
+bool bird_attrs_plain(const struct route_attrs *a);
 /* The include text for routes told so far (sent != NULL): "routes" format writes the
  * routes of one family; "set" format writes both families' sets (family ignored). */
 int bird_file_render(FILE *f, enum bird_format format, int family,

@@ -18,7 +18,6 @@
 
 #include "bird.h"
 #include "cfgjson.h"
-#include "cfgjson.h"
 
 static const struct {
 	const char *name;
@@ -112,11 +111,12 @@ static void bird_render_attrs(FILE *f, const struct route_attrs *a)
 			fprintf(f, " bgp_ext_community.add(%s);", buf);
 }
 
-static bool bird_attrs_empty(const struct route_attrs *a)
+bool bird_attrs_plain(const struct route_attrs *a)
 {
 	return (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0) && a->med < 0 &&
 	       a->local_preference < 0 && a->nas_path == 0 && a->communities == NULL &&
-	       a->large_communities == NULL && a->extended_communities == NULL;
+	       a->large_communities == NULL && a->extended_communities == NULL &&
+	       a->path_information == NULL;
 }
 
 static void bird_render_set(FILE *f, int family, const struct speaker_route *routes, size_t n)
@@ -157,7 +157,7 @@ int bird_file_render(FILE *f, enum bird_format format, int family,
 			continue;
 		prefix_format(r->pfx, p, sizeof(p));
 		fprintf(f, "route %s blackhole", p);
-		if (!bird_attrs_empty(r->sent)) {
+		if (!bird_attrs_plain(r->sent)) {
 			fprintf(f, " {");
 			bird_render_attrs(f, r->sent);
 			fprintf(f, " }");

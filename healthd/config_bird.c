@@ -243,13 +243,6 @@ void config_bird_service(struct config_loader *ld, const json_t *obj, size_t ind
 	svc->bird_protocol = strdup(name);
 }
 
-static bool bird_attrs_plain(const struct route_attrs *a)
-{
-	return (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0) && a->med < 0 &&
-	       a->local_preference < 0 && a->communities == NULL && a->large_communities == NULL &&
-	       a->extended_communities == NULL && a->nas_path == 0 && a->path_information == NULL;
-}
-
 static bool bird_strv_has(char **v, const char *s)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
