@@ -25,9 +25,21 @@ struct serial_primary {
 	struct sockaddr_storage dst;
 	socklen_t dstlen;
 	char text[72]; /* "192.0.2.1@53" */
+	/* across runs: its last good answer, so that a run it misses does not hide it */
+	bool heard;
+	uint32_t serial;
+	uint64_t heard_ms; /* monotonic */
 	/* the run */
 	struct dnsq *q;
 	bool done;
+};
+
+/* The highest serial heard from the primaries within max_silence. */
+struct serial_highest {
+	bool have;
+	uint32_t serial;
+	const struct serial_primary *from;
+	uint64_t age_ms; /* since from answered it: 0 when it did in this run */
 };
 
 struct dns_serial {
@@ -191,8 +203,9 @@ static int dns_serial_of(const struct dns_serial *s, struct dnsq *q, bool done, 
 	return 1;
 }
 
-/* Every primary's answer, into the facts; the highest serial (RFC 1982) into *max. */
-static size_t dns_serial_ask_primaries(struct probe *p, uint32_t *max, const char **max_from)
+/* Every primary's answer of this run: remembered, and into the facts (with the last
+ * serial of one that did not answer now). Returns how many answered. */
+static size_t dns_serial_ask_primaries(struct probe *p, uint64_t now)
 {
 	struct dns_serial *s = p->priv;
 	json_t *arr = json_array();
@@ -205,14 +218,18 @@ static size_t dns_serial_ask_primaries(struct probe *p, uint32_t *max, const cha
 		uint32_t serial;
 		json_t *o = json_pack("{s:s}", "server", pr->text);
 		if (dns_serial_of(s, pr->q, pr->done, &serial, NULL, &r, why, sizeof(why)) == 1) {
-			if (answered == 0 || serial_cmp(serial, *max) == SERIAL_GREATER) {
-				*max = serial;
-				*max_from = pr->text;
-			}
+			pr->heard = true;
+			pr->serial = serial;
+			pr->heard_ms = now;
 			answered++;
 			json_object_set_new(o, "serial", json_integer(serial));
 		} else {
 			json_object_set_new(o, "error", json_string(why));
+			if (pr->heard) {
+				json_object_set_new(o, "last_serial", json_integer(pr->serial));
+				json_object_set_new(o, "last_heard_ms",
+				                    json_integer((json_int_t)(now - pr->heard_ms)));
+			}
 		}
 		json_array_append_new(arr, o);
 	}
@@ -220,14 +237,44 @@ static size_t dns_serial_ask_primaries(struct probe *p, uint32_t *max, const cha
 	return answered;
 }
 
+/* The highest serial (RFC 1982) over every primary heard within window: a primary that
+ * misses a run still counts with what it said last. */
+static struct serial_highest dns_serial_highest(const struct dns_serial *s, uint64_t now,
+                                                uint64_t window)
+{
+	struct serial_highest h = {.have = false};
+
+	for (size_t i = 0; i < s->nprim; i++) {
+		const struct serial_primary *pr = &s->prim[i];
+		if (!pr->heard || now - pr->heard_ms > window)
+			continue;
+		if (!h.have || serial_cmp(pr->serial, h.serial) == SERIAL_GREATER) {
+			h.have = true;
+			h.serial = pr->serial;
+			h.from = pr;
+			h.age_ms = now - pr->heard_ms;
+		}
+	}
+	return h;
+}
+
+/* "192.0.2.1@53" when it answered in this run, else "192.0.2.1@53, last heard 1.2s ago" */
+static const char *dns_serial_from(const struct serial_highest *h, char *buf, size_t len)
+{
+	if (h->age_ms == 0)
+		return h->from->text;
+	snprintf(buf, len, "%s, last heard %.1fs ago", h->from->text, h->age_ms / 1000.0);
+	return buf;
+}
+
 static void dns_serial_evaluate(struct probe *p)
 {
 	struct dns_serial *s = p->priv;
 	const struct dnsq_result *res = dnsq_result(s->q);
 	uint64_t now = dns_serial_now_ms(), lag, silence, max_silence;
-	uint32_t local, expire, max = 0;
-	const char *max_from = "";
-	char why[SERIAL_WHY_SIZE];
+	uint32_t local, expire;
+	char why[SERIAL_WHY_SIZE], from[128];
+	struct serial_highest h;
 	enum probe_reason r;
 	size_t answered;
 	bool behind;
@@ -235,20 +282,21 @@ static void dns_serial_evaluate(struct probe *p)
 	probe_fact(p, "server", json_string(res->remote));
 	if (res->local[0] != '\0')
 		probe_fact(p, "source", json_string(res->local));
-	answered = dns_serial_ask_primaries(p, &max, &max_from);
+	answered = dns_serial_ask_primaries(p, now);
 	if (answered > 0)
 		s->primary_seen_ms = now;
 	if (dns_serial_of(s, s->q, s->q_done, &local, &expire, &r, why, sizeof(why)) != 1) {
 		probe_done(p, r, "local server %s: %s", s->remote, why);
 		return;
 	}
-	lag = serial_lag_update(&s->lag, now, local, answered > 0, max);
-	behind = answered > 0 ? !serial_reached(local, max) : s->lag.n > 0;
-	silence = now - s->primary_seen_ms;
 	max_silence = s->max_silence_ms > 0 ? s->max_silence_ms : (uint64_t)expire * 1000;
+	h = dns_serial_highest(s, now, max_silence);
+	lag = serial_lag_update(&s->lag, now, local, h.have, h.serial);
+	behind = h.have ? !serial_reached(local, h.serial) : s->lag.n > 0;
+	silence = now - s->primary_seen_ms;
 	probe_fact(p, "local_serial", json_integer(local));
-	if (answered > 0)
-		probe_fact(p, "primary_serial", json_integer(max));
+	if (h.have)
+		probe_fact(p, "primary_serial", json_integer(h.serial));
 	probe_fact(p, "primaries_answered", json_integer((json_int_t)answered));
 	probe_fact(p, "behind", json_boolean(behind));
 	probe_fact(p, "lag_ms", json_integer((json_int_t)lag));
@@ -256,15 +304,16 @@ static void dns_serial_evaluate(struct probe *p)
 	probe_fact(p, "max_silence_ms", json_integer((json_int_t)max_silence));
 
 	if (behind && lag > s->max_lag_ms) {
-		if (answered > 0)
+		if (h.have)
 			probe_done(p, PR_STALE_SERIAL,
 			           "local serial %u behind primary serial %u (%s) for %.1fs, more "
 			           "than max_lag_time %.1fs",
-			           local, max, max_from, lag / 1000.0, s->max_lag_ms / 1000.0);
+			           local, h.serial, dns_serial_from(&h, from, sizeof(from)),
+			           lag / 1000.0, s->max_lag_ms / 1000.0);
 		else
 			probe_done(p, PR_STALE_SERIAL,
-			           "local serial %u behind the primaries (none answered now) for "
-			           "%.1fs, more than max_lag_time %.1fs",
+			           "local serial %u behind the primaries (none heard within "
+			           "max_silence) for %.1fs, more than max_lag_time %.1fs",
 			           local, lag / 1000.0, s->max_lag_ms / 1000.0);
 		return;
 	}
@@ -277,16 +326,22 @@ static void dns_serial_evaluate(struct probe *p)
 		        s->max_silence_ms > 0 ? "" : " (the SOA expire)", local);
 		return;
 	}
-	if (behind)
+	if (behind && h.have)
 		probe_done(p, PR_OK,
-		           "local serial %u behind %u for %.1fs (max_lag_time %.1fs); %zu of %zu "
-		           "primaries answered",
-		           local, max, lag / 1000.0, s->max_lag_ms / 1000.0, answered, s->nprim);
+		           "local serial %u behind %u (%s) for %.1fs (max_lag_time %.1fs); %zu of "
+		           "%zu primaries answered",
+		           local, h.serial, dns_serial_from(&h, from, sizeof(from)), lag / 1000.0,
+		           s->max_lag_ms / 1000.0, answered, s->nprim);
+	else if (behind)
+		probe_done(p, PR_OK,
+		           "local serial %u behind the primaries (none heard within max_silence) "
+		           "for %.1fs (max_lag_time %.1fs); %zu of %zu primaries answered",
+		           local, lag / 1000.0, s->max_lag_ms / 1000.0, answered, s->nprim);
 	else
 		probe_done(p, PR_OK,
 		           "local serial %u at %s from %s; %zu of %zu primaries answered%s", local,
 		           s->remote, res->local[0] ? res->local : "?", answered, s->nprim,
-		           answered > 0 ? ", none newer" : "");
+		           h.have ? ", none newer" : "");
 }
 
 static void dns_serial_check_all(struct probe *p)

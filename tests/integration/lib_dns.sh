@@ -142,14 +142,15 @@ wait_serial() {
 	return 1
 }
 
-# fake_start ADDR PORT good|bad: the fake responder (tests/helpers/dns_fake.c).
+# fake_start ADDR PORT good|bad|flaky-soa [SERIAL]: the fake responder
+# (tests/helpers/dns_fake.c).
 fake_start() {
 	local bin=${BUILD:-$IT_ROOT/build}/tests/dns_fake i
 	if [ ! -x "$bin" ]; then
 		echo "no $bin (build it: make check-build)" >&2
 		return 1
 	fi
-	"$bin" "$1" "$2" "$3" 240 >"$T/fake-$2.out" 2>"$T/fake-$2.err" &
+	"$bin" "$1" "$2" "$3" 240 ${4:+"$4"} >"$T/fake-$2.out" 2>"$T/fake-$2.err" &
 	FAKE_PIDS+=("$!")
 	for ((i = 0; i < 50; i++)); do
 		grep -q ready "$T/fake-$2.out" 2>/dev/null && return 0

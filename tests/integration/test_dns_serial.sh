@@ -4,7 +4,10 @@
 # raised -> behind, then stale after max_lag_time, and the route withdrawn; transfers
 # back (zone-thaw) -> fresh and announced again. The primary answers queries only from
 # the unique source addresses (mod-queryacl), so the same check without the source hears
-# no primary, and fails after max_silence.
+# no primary, and fails after max_silence. A second pair of primaries: the fake responder
+# at serial 3 on a lossy path (it answers every other query) and the real primary: the
+# secondary is behind serial 3 all along, and a run the lossy one misses does not restart
+# the lag clock.
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_dns_serial.sh
 set -u
@@ -22,6 +25,7 @@ XFR=127.0.0.8  # the secondary's own source for refresh and transfers
 MAX_LAG_S=2
 PP=$(free_port) # primary
 SP=$(free_port) # secondary
+FP=$(free_port) # the fake primary at serial 3 that answers every other query
 ZONE=example.test
 
 pd=$(knot_dir primary)
@@ -66,6 +70,8 @@ else
 	exit
 fi
 
+fake_start 127.0.0.1 "$FP" flaky-soa 3 || not_ok "fake primary (flaky-soa) starts"
+
 cat >"$T/healthd.json" <<EOF
 {
 	"speaker": { "type": "exabgp" },
@@ -81,6 +87,13 @@ cat >"$T/healthd.json" <<EOF
 			"name": "no-source", "prefixes": [ "203.0.113.54/32" ],
 			"checks": [ { "type": "dns-serial", "zone": "$ZONE", "server": "127.0.0.1@$SP",
 			              "primaries": [ "127.0.0.1@$PP" ], "max_silence": "1s" } ]
+		},
+		{
+			"name": "flaky", "prefixes": [ "203.0.113.55/32" ],
+			"source": { "ipv4": "$SRC" },
+			"checks": [ { "type": "dns-serial", "zone": "$ZONE", "server": "127.0.0.1@$SP",
+			              "primaries": [ "127.0.0.1@$FP", "127.0.0.1@$PP" ],
+			              "max_lag_time": "${MAX_LAG_S}s" } ]
 		}
 	]
 }
@@ -94,6 +107,15 @@ if grep -F "engine_check_done: no-source: " "$T/healthd.err" | grep -q "ok (ok).
 	ok "... and passed until max_silence had passed"
 else
 	not_ok "... and passed until max_silence had passed"
+fi
+expect_code "behind the lossy primary's serial 3: stale after max_lag_time although it misses every other run" \
+	flaky stale-serial $((MAX_LAG_S + 4)) "local serial 1 behind primary serial 3 (127.0.0.1@$FP"
+if grep -F "engine_check_done: flaky: " "$T/healthd.err" |
+	grep -q "ok (ok) local serial 1 behind 3 (127.0.0.1@$FP, last heard [0-9.]*s ago) .*1 of 2 primaries answered"; then
+	ok "... and a run the lossy primary missed still counted its last serial"
+else
+	not_ok "... and a run the lossy primary missed still counted its last serial" \
+		"$(grep -F "engine_check_done: flaky: " "$T/healthd.err" | head -n 6)"
 fi
 
 # Stop transfers on the secondary, then raise the primary's serial.

@@ -49,6 +49,7 @@ struct fake {
 	const char *const *axfr[FAKE_AXFR_MAX];
 	int axfr_bad_id; /* message index (1-based) sent with a wrong id; 0: none */
 	int axfr_rcode;  /* rcode of every message */
+	bool drop_even;  /* UDP: ignore the 2nd, 4th, ... query (a lossy path) */
 };
 
 struct outcome {
@@ -222,6 +223,8 @@ FAKE_UNUSED static void fake_udp_cb(evutil_socket_t fd, short what, void *arg)
 	if (n <= 0)
 		return;
 	f->udp_queries++;
+	if (f->drop_even && f->udp_queries % 2 == 0)
+		return;
 	fake_answer(f, fd, buf, (size_t)n, &f->peer, len);
 }
 

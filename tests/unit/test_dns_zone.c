@@ -2,6 +2,8 @@
  * loopback (dns_fake.h): AXFR streams good and broken in each way the probe checks, and
  * a secondary's serial falling behind, going stale, recovering, and its primaries going
  * silent. The real primary/secondary cases (Knot) are in tests/integration/. */
+#include <time.h>
+
 #include "dns_fake.h"
 
 /* ---------------------------------------------------------------- dns-axfr */
@@ -164,6 +166,14 @@ START_TEST(serial_lag_and_silence)
 	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
 	ck_assert_ptr_nonnull(strstr(o.r.detail, "behind 6"));
 	ck_assert(json_is_true(json_object_get(p->facts, "behind")));
+	/* A run the primary misses: still behind the serial it gave last time. */
+	prim.mode = FAKE_SILENT;
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(fact_int(p, "primaries_answered"), 0);
+	ck_assert_msg(strstr(o.r.detail, "local serial 5 behind 6 (") != NULL, "%s", o.r.detail);
+	ck_assert_int_eq(fact_int(p, "primary_serial"), 6);
+	prim.mode = FAKE_SOA;
 	/* ... until it is not. */
 	usleep(250000);
 	run(p, base, &o);
@@ -200,6 +210,60 @@ START_TEST(serial_lag_and_silence)
 }
 END_TEST
 
+/* Two primaries: A has serial 10 but misses every other query, B lags at 5 like the local
+ * copy. The copy is behind A all along: a run A misses must not restart the lag clock. */
+START_TEST(serial_flaky_freshest_primary)
+{
+	struct event_base *base = event_base_new();
+	struct fake local, a, b;
+	struct outcome o;
+	struct probe *p;
+	struct timespec t0, t;
+	long ms = 0;
+	int missed = 0;
+
+	fake_start(&local, base, FAKE_SOA);
+	fake_start(&a, base, FAKE_SOA);
+	fake_start(&b, base, FAKE_SOA);
+	local.serial = b.serial = 5;
+	a.serial = 10;
+	a.drop_even = true;
+	p = mkprobe("dns-serial",
+	            jsonf("{\"zone\":\"example.test\",\"server\":\"127.0.0.1@%u\","
+	                  "\"primaries\":[\"127.0.0.1@%u\",\"127.0.0.1@%u\"],"
+	                  "\"max_lag_time\":\"400ms\"}",
+	                  local.port, a.port, b.port),
+	            100);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		run(p, base, &o);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (o.r.reason != PR_OK || ms > 1500)
+			break;
+		if (fact_int(p, "primaries_answered") == 1) {
+			missed++;
+			ck_assert_msg(strstr(o.r.detail, "local serial 5 behind 10 (127.0.0.1@") !=
+			                      NULL,
+			              "%s", o.r.detail);
+			ck_assert_int_eq(fact_int(p, "primary_serial"), 10);
+		}
+		usleep(20000);
+	}
+	ck_assert_msg(o.r.reason == PR_STALE_SERIAL, "after %ldms: %s", ms, o.r.detail);
+	ck_assert_int_ge(ms, 400);
+	ck_assert_int_ge(missed, 1);
+	ck_assert_msg(strstr(o.r.detail, "local serial 5 behind primary serial 10 (127.0.0.1@") !=
+	                      NULL,
+	              "%s", o.r.detail);
+	probe_free(p);
+	fake_stop(&local);
+	fake_stop(&a);
+	fake_stop(&b);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *dns_zone_suite(void)
 {
 	Suite *s = suite_create("dns_zone");
@@ -211,6 +275,7 @@ static Suite *dns_zone_suite(void)
 	tc = tcase_create("serial");
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, serial_lag_and_silence);
+	tcase_add_test(tc, serial_flaky_freshest_primary);
 	suite_add_tcase(s, tc);
 	return s;
 }
