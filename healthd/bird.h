@@ -121,8 +121,9 @@ bool bird_attrs_plain(const struct route_attrs *a);
  * routes of one family; "set" format writes both families' sets (family ignored). */
 int bird_file_render(FILE *f, enum bird_format format, int family,
                      const struct speaker_route *routes, size_t n);
-/* Replace path with data atomically: temp file, fsync, rename, fsync of the directory.
- * 0, or -1 with why set; the old file is then untouched. */
+/* Replace path with data atomically: a hidden temp file of a unique name beside it, mode
+ * 0644 whatever the umask, fsync, rename, fsync of the directory. 0, or -1 with why set;
+ * the old file is then untouched. */
 int bird_file_replace(const char *path, const char *data, size_t len, char *why, size_t whylen);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bird.h"
@@ -181,20 +182,37 @@ static int bird_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* "dir/.name.XXXXXX": next to the target, as rename() is atomic only within one file
+ * system; hidden, so that a wildcard include never reads a half-written
+ * file; unique, so that two writers never write into one temp file. */
+static char *bird_temp_name(const char *path)
+{
+	char *tmp = NULL;
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	int dirlen = slash != NULL ? (int)(slash - path) + 1 : 0;
+	if (asprintf(&tmp, "%.*s.%s.XXXXXX", dirlen, path, base) < 0)
+		return NULL;
+	return tmp;
+}
+
 int bird_file_replace(const char *path, const char *data, size_t len, char *why, size_t whylen)
 {
 	char *tmp = NULL, *dir = NULL;
 	int fd = -1, dfd = -1;
+	bool created = false;
 	const char *step = "out of memory";
 
-	/* Next to the target: rename() is atomic only within one file system. */
-	if (asprintf(&tmp, "%s.tmp", path) < 0) {
-		tmp = NULL;
+	if ((tmp = bird_temp_name(path)) == NULL)
 		goto fail;
-	}
 	step = "create";
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
+		goto fail;
+	created = true;
+	/* BIRD runs as another user: readable by all, whatever healthd's umask. */
+	step = "chmod";
+	if (fchmod(fd, 0644) != 0)
 		goto fail;
 	step = "write";
 	if (bird_write_all(fd, data, len) != 0)
@@ -212,7 +230,7 @@ int bird_file_replace(const char *path, const char *data, size_t len, char *why,
 		goto fail;
 	/* The rename itself is durable once the directory is synced. */
 	if ((dir = strdup(path)) != NULL &&
-	    (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY)) >= 0) {
+	    (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
@@ -223,7 +241,7 @@ fail:
 	snprintf(why, whylen, "%s %s: %s", step, tmp != NULL ? tmp : path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
-	if (tmp != NULL)
+	if (created)
 		unlink(tmp);
 	free(tmp);
 	return -1;

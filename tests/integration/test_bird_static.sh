@@ -72,7 +72,10 @@ svc() { # name prefixes-json port [extra]
 } >"$T/healthd.json"
 if "$HEALTHD" check -c "$T/healthd.json" >/dev/null 2>"$T/check.err"; then ok "the config is valid"; else not_ok "the config is valid" "$(head -5 "$T/check.err")"; fi
 
+old_umask=$(umask)
+umask 077 # a daemon's usual umask: BIRD, another user, must still read the files
 start_healthd "$T/healthd.json"
+umask "$old_umask"
 HEALTHY="$WEB $WEB6 $FLIP $BULK"
 
 # (a) healthy routes reach the peer; the failing service's does not
@@ -93,6 +96,8 @@ if grep -q "^route $WEB blackhole {" "$INC4" && grep -q "^route $WEB6 blackhole 
 else
 	not_ok "(a) the include files hold the routes" "$(cat "$INC4" "$INC6" | tr '\n' '|')"
 fi
+modes=$(stat -c %a "$INC4" "$INC6" | tr '\n' ' ')
+if [ "$modes" = "644 644 " ]; then ok "(a) the include files are mode 644 under umask 077"; else not_ok "(a) the include files are mode 644 under umask 077" "modes: $modes"; fi
 
 # (b) the service fails: its routes leave the peer; it recovers: they return
 stop_nginx || not_ok "(b) nginx stopped"
@@ -191,7 +196,8 @@ if wait_peer_routes "$HEALTHY" 10; then ok "(d) $FLIP returns when its service d
 if stop_healthd 5 && [ "$HEALTHD_RC" = 0 ]; then ok "(e) healthd exits 0 on SIGTERM"; else not_ok "(e) healthd exits 0 on SIGTERM" "status $HEALTHD_RC"; fi
 if wait_peer_routes "" 5; then ok "(e) the peer lost every route after SIGTERM to healthd (${ELAPSED}s)"; else not_ok "(e) the peer lost every route after SIGTERM" "peer has: $PEER_NOW"; fi
 if ! grep -q '^route' "$INC4" "$INC6"; then ok "(e) the include files hold no route"; else not_ok "(e) the include files hold no route"; fi
-if ! ls "$T"/*.tmp >/dev/null 2>&1; then ok "(e) no temp file left next to the include files"; else not_ok "(e) no temp file left" "$(ls "$T"/*.tmp)"; fi
+left=$(ls -A "$T" | grep -E '^\.healthd-routes|\.tmp$')
+if [ -z "$left" ]; then ok "(e) no temp file left next to the include files"; else not_ok "(e) no temp file left" "$left"; fi
 bad=$(grep -E 'BIRD refused|cannot replace|not a reply|did not greet' "$T/healthd.err" | grep -v ': 8002 ' | head -n 3)
 if [ -z "$bad" ]; then ok "no other error from BIRD or the include files"; else not_ok "no other error from BIRD or the include files" "$bad"; fi
 

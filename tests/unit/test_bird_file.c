@@ -1,6 +1,7 @@
 /* The include files healthd writes for BIRD: attribute spellings of BIRD's filter
  * language, the text of both formats, and the atomic replacement. (That a real BIRD 2
  * loads these texts is the integration tests' part.) */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -169,10 +170,25 @@ static char *slurp(const char *path)
 	return buf;
 }
 
+/* Entries of dir besides . and .. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
 START_TEST(test_replace)
 {
 	char dir[] = "/tmp/healthd-unit-bird.XXXXXX", path[256], tmp[300], why[512];
 	struct stat st;
+	mode_t old = umask(077); /* a daemon's usual umask: BIRD (another user) must still read */
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/routes.conf", dir);
@@ -181,17 +197,34 @@ START_TEST(test_replace)
 	ck_assert_int_eq(bird_file_replace(path, "one\n", 4, why, sizeof(why)), 0);
 	ck_assert_str_eq(slurp(path), "one\n");
 	ck_assert_int_eq(stat(path, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0644); /* BIRD runs as another user */
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
 	ck_assert_int_eq(bird_file_replace(path, "two\n", 4, why, sizeof(why)), 0);
 	ck_assert_str_eq(slurp(path), "two\n");
-	ck_assert_int_eq(access(tmp, F_OK), -1); /* no temp file left behind */
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0644);
+	ck_assert_int_eq(count_entries(dir), 1); /* no temp file left behind */
 
-	/* the temp name is taken by a directory: the write fails, the file is untouched */
+	/* Another writer's temp file (or anything) by a fixed name does not get in the way. */
 	ck_assert_int_eq(mkdir(tmp, 0755), 0);
-	ck_assert_int_eq(bird_file_replace(path, "three\n", 6, why, sizeof(why)), -1);
-	ck_assert(strstr(why, tmp) != NULL);
-	ck_assert_str_eq(slurp(path), "two\n");
+	ck_assert_int_eq(bird_file_replace(path, "three\n", 6, why, sizeof(why)), 0);
+	ck_assert_str_eq(slurp(path), "three\n");
 	rmdir(tmp);
+
+	/* The rename fails (the target became a directory): the error names the temp file,
+	 * hidden (a glob in an include never reads it) and next to the target; it is
+	 * removed, the target untouched. */
+	char sub[280];
+	snprintf(sub, sizeof(sub), "%s/sub.conf", dir);
+	ck_assert_int_eq(mkdir(sub, 0755), 0);
+	snprintf(tmp, sizeof(tmp), "%s/x", sub);
+	ck_assert_int_eq(mkdir(tmp, 0755), 0);
+	ck_assert_int_eq(bird_file_replace(sub, "four\n", 5, why, sizeof(why)), -1);
+	char prefix[320];
+	snprintf(prefix, sizeof(prefix), "rename %s/.sub.conf.", dir);
+	ck_assert_msg(strncmp(why, prefix, strlen(prefix)) == 0, "why: %s", why);
+	ck_assert_int_eq(count_entries(dir), 2); /* routes.conf and sub.conf */
+	rmdir(tmp);
+	rmdir(sub);
 
 	/* a missing directory is named in the error */
 	char missing[300];
@@ -202,6 +235,7 @@ START_TEST(test_replace)
 
 	unlink(path);
 	rmdir(dir);
+	umask(old);
 }
 END_TEST
 
