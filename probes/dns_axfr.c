@@ -16,8 +16,10 @@
 
 struct dns_axfr {
 	ldns_rdf *zone;
-	struct sockaddr_storage dst;
+	struct sockaddr_storage dst; /* server, else the first primary */
 	socklen_t dstlen;
+	struct dnscfg_addr *prim; /* as configured (dns-serial's syntax); NULL when none */
+	size_t nprim;
 	char remote[72];
 	long long min_records;
 	long long max_bytes;
@@ -29,14 +31,14 @@ struct dns_axfr {
 };
 
 static const char *const dns_axfr_keys[] = {
-        "zone", "server", "port", "min_records", "max_bytes", NULL,
+        "zone", "server", "port", "primaries", "min_records", "max_bytes", NULL,
 };
 
 static int dns_axfr_configure(struct probe *p, const json_t *obj, struct config_error *err)
 {
 	struct dns_axfr *a = calloc(1, sizeof(*a));
 	char zone[LDNS_MAX_DOMAINLEN + 2];
-	int bad = 0;
+	int bad = 0, srv, prc;
 
 	if (a == NULL) {
 		cfgerr_add(err, NULL, "out of memory");
@@ -46,9 +48,20 @@ static int dns_axfr_configure(struct probe *p, const json_t *obj, struct config_
 	a->max_bytes = AXFR_DEFAULT_MAX_BYTES;
 	if (dnscfg_name(err, obj, "zone", true, &a->zone) < 0)
 		bad++;
-	/* The server is required: a standalone check has no primaries to default to. */
-	if (dnscfg_server(err, obj, true, &a->dst, &a->dstlen) < 0)
+	/* The server to transfer from; by default the first of the zone's primaries. */
+	srv = dnscfg_server(err, obj, false, &a->dst, &a->dstlen);
+	prc = dnscfg_primaries(err, obj, false, &a->prim, &a->nprim);
+	if (srv < 0 || prc < 0) {
 		bad++;
+	} else if (srv == 0 && prc == 0) {
+		cfgerr_add(err, "server",
+		           "required key is missing (a numeric IPv4 or IPv6 address), or "
+		           "\"primaries\" (the server is then the first of them)");
+		bad++;
+	} else if (srv == 0) {
+		memcpy(&a->dst, &a->prim[0].ss, a->prim[0].len);
+		a->dstlen = a->prim[0].len;
+	}
 	if (cfg_int(err, obj, "min_records", 0, 1ll << 31, &a->min_records) < 0)
 		bad++;
 	if (cfg_int(err, obj, "max_bytes", 512, 1ll << 31, &a->max_bytes) < 0)
@@ -247,6 +260,7 @@ static void dns_axfr_free(struct probe *p)
 		return;
 	dns_axfr_cancel(p);
 	ldns_rdf_deep_free(a->zone);
+	free(a->prim);
 	free(a);
 	p->priv = NULL;
 }
@@ -255,12 +269,19 @@ static json_t *dns_axfr_to_json(const struct probe *p)
 {
 	const struct dns_axfr *a = p->priv;
 	char host[96], zone[LDNS_MAX_DOMAINLEN + 2];
+	json_t *o, *arr;
 
 	net_addr_format_host((const struct sockaddr *)&a->dst, host, sizeof(host));
 	dnsmsg_name(a->zone, zone, sizeof(zone));
-	return json_pack("{s:s, s:s, s:I, s:I, s:I}", "zone", zone, "server", host, "port",
-	                 (json_int_t)dnscfg_port((const struct sockaddr *)&a->dst), "min_records",
-	                 (json_int_t)a->min_records, "max_bytes", (json_int_t)a->max_bytes);
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I}", "zone", zone, "server", host, "port",
+	              (json_int_t)dnscfg_port((const struct sockaddr *)&a->dst), "min_records",
+	              (json_int_t)a->min_records, "max_bytes", (json_int_t)a->max_bytes);
+	if (o != NULL && a->nprim > 0 && (arr = json_array()) != NULL) {
+		for (size_t i = 0; i < a->nprim; i++)
+			json_array_append_new(arr, json_string(a->prim[i].text));
+		json_object_set_new(o, "primaries", arr);
+	}
+	return o;
 }
 
 const struct probe_ops probe_dns_axfr_ops = {

@@ -17,14 +17,11 @@
 #include "probe.h"
 #include "serial.h"
 
-#define SERIAL_MAX_PRIMARIES  16
 #define SERIAL_DEFAULT_LAG_MS (10u * 60u * 1000u)
 #define SERIAL_WHY_SIZE       320
 
 struct serial_primary {
-	struct sockaddr_storage dst;
-	socklen_t dstlen;
-	char text[72]; /* "192.0.2.1@53" */
+	struct dnscfg_addr addr;
 	/* across runs: its last good answer, so that a run it misses does not hide it */
 	bool heard;
 	uint32_t serial;
@@ -74,45 +71,25 @@ static uint64_t dns_serial_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* The configured primaries, each with room for what runs remember of it. */
 static int dns_serial_primaries(struct config_error *e, const json_t *obj, struct dns_serial *s)
 {
-	char **v = NULL, key[32];
+	struct dnscfg_addr *a = NULL;
 	size_t n = 0;
-	int bad = 0, rc = cfg_strv(e, obj, "primaries", &v, &n);
 
-	if (rc == 0)
-		cfgerr_add(e, "primaries",
-		           "required key is missing (an array of \"ADDRESS\" or \"ADDRESS@PORT\")");
-	if (rc <= 0)
+	if (dnscfg_primaries(e, obj, true, &a, &n) < 0)
 		return -1;
-	if (n == 0 || n > SERIAL_MAX_PRIMARIES) {
-		cfgerr_add(e, "primaries", "expected 1 to %d addresses", SERIAL_MAX_PRIMARIES);
-		cfg_strv_free(v);
-		return -1;
-	}
 	s->prim = calloc(n, sizeof(*s->prim));
 	if (s->prim == NULL) {
 		cfgerr_add(e, "primaries", "out of memory");
-		cfg_strv_free(v);
+		free(a);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct serial_primary *pr = &s->prim[s->nprim];
-		if (dnscfg_addr_parse(v[i], DNSCFG_PORT, &pr->dst, &pr->dstlen) != 0) {
-			snprintf(key, sizeof(key), "primaries[%zu]", i);
-			cfgerr_add(
-			        e, key,
-			        "expected a numeric IPv4 or IPv6 address, optionally with @PORT, "
-			        "not \"%s\"",
-			        v[i]);
-			bad++;
-			continue;
-		}
-		dnscfg_addr_format((struct sockaddr *)&pr->dst, pr->text, sizeof(pr->text));
-		s->nprim++;
-	}
-	cfg_strv_free(v);
-	return bad > 0 ? -1 : 0;
+	for (size_t i = 0; i < n; i++)
+		s->prim[i].addr = a[i];
+	s->nprim = n;
+	free(a);
+	return 0;
 }
 
 static int dns_serial_configure(struct probe *p, const json_t *obj, struct config_error *err)
@@ -216,7 +193,7 @@ static size_t dns_serial_ask_primaries(struct probe *p, uint64_t now)
 		char why[SERIAL_WHY_SIZE];
 		enum probe_reason r;
 		uint32_t serial;
-		json_t *o = json_pack("{s:s}", "server", pr->text);
+		json_t *o = json_pack("{s:s}", "server", pr->addr.text);
 		if (dns_serial_of(s, pr->q, pr->done, &serial, NULL, &r, why, sizeof(why)) == 1) {
 			pr->heard = true;
 			pr->serial = serial;
@@ -262,8 +239,8 @@ static struct serial_highest dns_serial_highest(const struct dns_serial *s, uint
 static const char *dns_serial_from(const struct serial_highest *h, char *buf, size_t len)
 {
 	if (h->age_ms == 0)
-		return h->from->text;
-	snprintf(buf, len, "%s, last heard %.1fs ago", h->from->text, h->age_ms / 1000.0);
+		return h->from->addr.text;
+	snprintf(buf, len, "%s, last heard %.1fs ago", h->from->addr.text, h->age_ms / 1000.0);
 	return buf;
 }
 
@@ -273,7 +250,7 @@ static void dns_serial_evaluate(struct probe *p)
 	const struct dnsq_result *res = dnsq_result(s->q);
 	uint64_t now = dns_serial_now_ms(), lag, silence, max_silence;
 	uint32_t local, expire;
-	char why[SERIAL_WHY_SIZE], from[128];
+	char why[SERIAL_WHY_SIZE], from[160];
 	struct serial_highest h;
 	enum probe_reason r;
 	size_t answered;
@@ -415,7 +392,8 @@ static void dns_serial_start(struct probe *p, struct event_base *base,
 	for (size_t i = 0; i < s->nprim && !oom; i++) {
 		struct serial_primary *pr = &s->prim[i];
 		pr->done = false;
-		pr->q = dns_serial_query(p, base, &pr->dst, pr->dstlen, dns_serial_primary_done);
+		pr->q = dns_serial_query(p, base, &pr->addr.ss, pr->addr.len,
+		                         dns_serial_primary_done);
 		oom = pr->q == NULL;
 		s->pending++;
 	}
@@ -445,7 +423,7 @@ static json_t *dns_serial_to_json(const struct probe *p)
 	net_addr_format_host((const struct sockaddr *)&s->dst, host, sizeof(host));
 	dnsmsg_name(s->zone, zone, sizeof(zone));
 	for (size_t i = 0; arr != NULL && i < s->nprim; i++)
-		json_array_append_new(arr, json_string(s->prim[i].text));
+		json_array_append_new(arr, json_string(s->prim[i].addr.text));
 	duration_format(s->max_lag_ms, lag, sizeof(lag));
 	o = json_pack("{s:s, s:s, s:I, s:o, s:s}", "zone", zone, "server", host, "port",
 	              (json_int_t)dnscfg_port((const struct sockaddr *)&s->dst), "primaries", arr,

@@ -83,6 +83,53 @@ int dnscfg_server(struct config_error *e, const json_t *obj, bool required,
 	return 1;
 }
 
+int dnscfg_primaries(struct config_error *e, const json_t *obj, bool required,
+                     struct dnscfg_addr **out, size_t *n)
+{
+	char **v = NULL, key[32];
+	size_t nv = 0;
+	int bad = 0, rc = cfg_strv(e, obj, "primaries", &v, &nv);
+	struct dnscfg_addr *a;
+
+	if (rc == 0 && required)
+		cfgerr_add(e, "primaries",
+		           "required key is missing (an array of \"ADDRESS\" or \"ADDRESS@PORT\")");
+	if (rc <= 0)
+		return rc == 0 && required ? -1 : rc;
+	if (nv == 0 || nv > DNSCFG_MAX_PRIMARIES) {
+		cfgerr_add(e, "primaries", "expected 1 to %d addresses", DNSCFG_MAX_PRIMARIES);
+		cfg_strv_free(v);
+		return -1;
+	}
+	a = calloc(nv, sizeof(*a));
+	if (a == NULL) {
+		cfgerr_add(e, "primaries", "out of memory");
+		cfg_strv_free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < nv; i++) {
+		if (dnscfg_addr_parse(v[i], DNSCFG_PORT, &a[i].ss, &a[i].len) != 0) {
+			snprintf(key, sizeof(key), "primaries[%zu]", i);
+			cfgerr_add(
+			        e, key,
+			        "expected a numeric IPv4 or IPv6 address, optionally with @PORT, "
+			        "not \"%s\"",
+			        v[i]);
+			bad++;
+			continue;
+		}
+		dnscfg_addr_format((struct sockaddr *)&a[i].ss, a[i].text, sizeof(a[i].text));
+	}
+	cfg_strv_free(v);
+	if (bad > 0) {
+		free(a);
+		return -1;
+	}
+	*out = a;
+	*n = nv;
+	return 1;
+}
+
 int dnscfg_name(struct config_error *e, const json_t *obj, const char *key, bool required,
                 ldns_rdf **out)
 {

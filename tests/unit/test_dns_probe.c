@@ -45,6 +45,12 @@ START_TEST(config_errors)
 	ck_assert_ptr_nonnull(strstr(m, "max_silence: must be greater than 0"));
 	m = config_error_of("dns-axfr", "{\"zone\":\"example.test\"}");
 	ck_assert_ptr_nonnull(strstr(m, "server: required key is missing"));
+	ck_assert_ptr_nonnull(strstr(m, "or \"primaries\""));
+	m = config_error_of("dns-axfr", "{\"zone\":\"example.test\","
+	                                "\"primaries\":[\"192.0.2.1\",\"ns1.example\"]}");
+	ck_assert_ptr_nonnull(strstr(m, "primaries[1]: expected a numeric"));
+	m = config_error_of("dns-axfr", "{\"zone\":\"example.test\",\"primaries\":[]}");
+	ck_assert_ptr_nonnull(strstr(m, "primaries: expected 1 to 16 addresses"));
 	m = config_error_of("dns-axfr",
 	                    "{\"zone\":\"example.test\",\"server\":\"::1\",\"max_bytes\":1}");
 	ck_assert_ptr_nonnull(strstr(m, "max_bytes: expected integer 512-"));
@@ -85,6 +91,28 @@ START_TEST(config_normalized)
 	                 "\"2001:db8::1@5300\"],\"server\":\"::1\",\"zone\":\"example.test.\"}");
 	free(s);
 	json_decref(o);
+	probe_free(p);
+
+	/* dns-axfr: the server defaults to the first primary ... */
+	p = mkprobe(
+	        "dns-axfr",
+	        "{\"zone\":\"example.test\",\"primaries\":[\"192.0.2.1@5300\",\"2001:db8::1\"]}",
+	        500);
+	o = p->ops->to_json(p);
+	s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+	ck_assert_str_eq(s, "{\"max_bytes\":16777216,\"min_records\":0,\"port\":5300,"
+	                    "\"primaries\":[\"192.0.2.1@5300\",\"2001:db8::1@53\"],"
+	                    "\"server\":\"192.0.2.1\",\"zone\":\"example.test.\"}");
+	ck_assert_str_eq(p->label, "dns-axfr 192.0.2.1:5300 example.test.");
+	free(s);
+	json_decref(o);
+	probe_free(p);
+	/* ... and a server given is kept. */
+	p = mkprobe("dns-axfr",
+	            "{\"zone\":\"example.test\",\"server\":\"192.0.2.9\",\"port\":5353,"
+	            "\"primaries\":[\"192.0.2.1\"]}",
+	            500);
+	ck_assert_str_eq(p->label, "dns-axfr 192.0.2.9:5353 example.test.");
 	probe_free(p);
 }
 END_TEST

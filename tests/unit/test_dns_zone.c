@@ -63,6 +63,17 @@ START_TEST(axfr_streams)
 	ck_assert_int_eq(fact_int(p, "serial"), 9);
 	probe_free(p);
 
+	/* The server defaults to the first primary. */
+	p = mkprobe("dns-axfr",
+	            jsonf("{\"zone\":\"example.test\",\"primaries\":[\"127.0.0.1@%u\","
+	                  "\"192.0.2.1\"]}",
+	                  f.port),
+	            1000);
+	run(p, base, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(fact_int(p, "records"), 5);
+	probe_free(p);
+
 	o = axfr_run(base, &f, ",\"min_records\":6", NULL);
 	ck_assert_int_eq(o.r.reason, PR_TRANSFER);
 	ck_assert_ptr_nonnull(strstr(o.r.detail, "5 records, expected at least 6"));
