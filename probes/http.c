@@ -361,8 +361,12 @@ static int http_setopts(struct probe *p)
 	if (h->https) {
 		HTTP_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
 		HTTP_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
-		if (h->ca_file != NULL)
+		/* ca_file replaces the system's trust store: libcurl's default CA directory
+		 * (Debian's /etc/ssl/certs) would otherwise still vouch for the server. */
+		if (h->ca_file != NULL) {
 			HTTP_SET(CURLOPT_CAINFO, h->ca_file);
+			HTTP_SET(CURLOPT_CAPATH, (char *)NULL);
+		}
 	}
 #undef HTTP_SET
 	return rc == CURLE_OK ? 0 : -1;
