@@ -214,8 +214,9 @@ static int dnsq_tcp_message(struct dnsq *q)
 static void dnsq_tcp_closed(struct dnsq *q)
 {
 	if (q->on_msg != NULL)
-		dnsq_finish(q, PR_CLOSED, "%s closed the connection after %u messages, %zu bytes",
-		            q->res.remote, q->res.messages, q->res.bytes);
+		dnsq_finish(q, PR_CLOSED, "%s closed the connection after %u message%s, %zu bytes",
+		            q->res.remote, q->res.messages, q->res.messages == 1 ? "" : "s",
+		            q->res.bytes);
 	else if (q->res.ignored > 0)
 		dnsq_finish(q, PR_CLOSED, "%s closed the connection; %u replies ignored (last: %s)",
 		            q->res.remote, q->res.ignored, q->res.ignored_why);

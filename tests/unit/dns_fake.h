@@ -50,6 +50,7 @@ struct fake {
 	int axfr_bad_id; /* message index (1-based) sent with a wrong id; 0: none */
 	int axfr_rcode;  /* rcode of every message */
 	bool drop_even;  /* UDP: ignore the 2nd, 4th, ... query (a lossy path) */
+	bool axfr_close; /* TCP: close (FIN) after the AXFR messages */
 };
 
 struct outcome {
@@ -194,6 +195,8 @@ FAKE_UNUSED static void fake_answer(struct fake *f, int fd, const uint8_t *qw, s
 				w[1] ^= 0x01;
 			fake_send(f, fd, to, tolen, w, len);
 		}
+		if (f->axfr_close)
+			shutdown(fd, SHUT_WR);
 		break;
 	case FAKE_TCP_NO_QUESTION:
 		if (!tcp)
