@@ -21,9 +21,10 @@
 #include "bird.h"
 #include "log.h"
 
-#define BIRD_BACKOFF_MIN_MS 200
-#define BIRD_CMD_TIMEOUT_MS 30000 /* a configure of a large config takes seconds, not this */
-#define BIRD_QUEUE_MAX      4096
+#define BIRD_BACKOFF_MIN_MS   200
+#define BIRD_CMD_TIMEOUT_MS   30000 /* a configure of a large config takes seconds, not this */
+#define BIRD_HELLO_TIMEOUT_MS 10000 /* BIRD greets as it accepts; a busy one within seconds */
+#define BIRD_QUEUE_MAX        4096
 
 enum {
 	BIRD_TROUBLE_GREETING = 1, /* not greeted like BIRD */
@@ -107,13 +108,11 @@ static void bird_sock_report(struct bird_sock *s, int err)
 		         "permission denied; run healthd as a member of group \"%s\" (e.g. "
 		         "adduser USER %s)",
 		         group, group);
-	} else if (err == ENOENT) {
-		snprintf(why, sizeof(why),
-		         "it does not exist (is BIRD running, with this socket?)");
-	} else if (err == ECONNREFUSED) {
-		snprintf(why, sizeof(why), "nothing listens: BIRD is not running");
 	} else {
-		snprintf(why, sizeof(why), "%s", strerror(err));
+		snprintf(why, sizeof(why), "%s",
+		         err == ENOENT ? "it does not exist (is BIRD running, with this socket?)"
+		         : err == ECONNREFUSED ? "nothing listens: BIRD is not running"
+		                               : strerror(err));
 	}
 	log_msg(prio, __func__,
 	        "cannot connect to BIRD's control socket %s: %s; retrying, at most every %ums",
@@ -223,6 +222,7 @@ static void bird_sock_hello(struct bird_sock *s)
 	int nonsense = BIRD_TROUBLE_GREETING | BIRD_TROUBLE_PROTOCOL;
 	log_msg(s->troubles & nonsense ? LOG_DEBUG : LOG_INFO, __func__,
 	        "connected to BIRD at %s (%s)", s->path, s->reply.msg);
+	evtimer_del(s->cmd_timer);
 	s->state = BIRD_READY;
 	s->logged_errno = 0;
 	bird_reply_init(&s->reply);
@@ -337,9 +337,14 @@ static void bird_sock_retry_cb(evutil_socket_t fd, short what, void *arg)
 static void bird_sock_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct bird_sock *s = arg;
-	log_msg(bird_sock_trouble(s, BIRD_TROUBLE_TIMEOUT), __func__,
-	        "BIRD at %s did not answer \"%s\" within %ds; reconnecting", s->path,
-	        s->head ? s->head->text : "?", BIRD_CMD_TIMEOUT_MS / 1000);
+	if (s->state == BIRD_HELLO) /* accepted, and never a word */
+		log_msg(bird_sock_trouble(s, BIRD_TROUBLE_GREETING), __func__,
+		        "%s did not greet like BIRD's control socket within %ds; reconnecting",
+		        s->path, BIRD_HELLO_TIMEOUT_MS / 1000);
+	else
+		log_msg(bird_sock_trouble(s, BIRD_TROUBLE_TIMEOUT), __func__,
+		        "BIRD at %s did not answer \"%s\" within %ds; reconnecting", s->path,
+		        s->head ? s->head->text : "?", BIRD_CMD_TIMEOUT_MS / 1000);
 	bird_sock_down(s);
 }
 
@@ -374,6 +379,9 @@ static void bird_sock_connect(struct bird_sock *s)
 	evtimer_del(s->retry);
 	s->state = BIRD_HELLO;
 	bird_reply_init(&s->reply);
+	struct timeval tv;
+	ms_to_tv(&tv, BIRD_HELLO_TIMEOUT_MS);
+	evtimer_add(s->cmd_timer, &tv);
 	log_debug("connected to %s; waiting for BIRD's greeting", s->path);
 }
 

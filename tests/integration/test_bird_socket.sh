@@ -4,7 +4,8 @@
 #   once BIRD starts healthd connects by itself and the routes reach the peer;
 #   permission denied (healthd not in BIRD's group): one line naming the socket and the
 #   group to join;
-#   something that is not BIRD on the socket: an error naming the socket, no crash.
+#   something that is not BIRD on the socket: an error naming the socket, no crash;
+#   a socket that accepts and never greets: an error within a bound, retries, probing.
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_bird_socket.sh
 set -u
@@ -120,7 +121,66 @@ if grep -F "$FAKE" "$T/healthd.err" | grep -q 'not a reply line'; then
 else
 	not_ok "(c) a garbage reply is named" "$(head -n 5 "$T/healthd.err")"
 fi
-if stop_healthd 5 && [ "$HEALTHD_RC" = 0 ]; then ok "(c) and still stops cleanly (exit 0)"; else not_ok "(c) stops cleanly" "status $HEALTHD_RC"; fi
+# nothing there could confirm the withdrawal: exit 3 says so, within the 2s drain
+if stop_healthd 5 && [ "$HEALTHD_RC" = 3 ]; then ok "(c) and still stops, in time (exit 3: withdrawal unconfirmed)"; else not_ok "(c) stops in time with exit 3" "status $HEALTHD_RC"; fi
+kill_pid "$FAKE_PID" 2
+
+# (d) a socket that accepts and never says a word: healthd gives up on the greeting
+# within its bound (10s), says so once, and keeps retrying; the probes never wait for it
+SILENT=$T/silent.ctl
+"$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(16)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    with open(sys.argv[2], "a") as f:
+        f.write("accepted\n")
+' "$SILENT" "$T/silent.accepts" </dev/null >/dev/null 2>&1 &
+FAKE_PID=$!
+for ((i = 0; i < 50; i++)); do [ -S "$SILENT" ] && break; sleep 0.1; done
+: >"$T/healthd.err"
+: >"$T/silent.runs"
+: >"$T/silent.accepts"
+cat >"$T/silent.json" <<EOF
+{
+	"speaker": { "type": "bird", "socket": "$SILENT", "mode": "protocol", "reconnect": "300ms" },
+	"defaults": { "interval": "300ms", "fast_interval": "100ms", "timeout": "200ms", "rise": 2, "fall": 2 },
+	"services": [
+		{ "name": "web", "prefixes": [ "$WEB" ], "bird_protocol": "p_web",
+		  "checks": [ { "type": "exec", "command": [ "sh", "-c", "echo run >>$T/silent.runs" ] } ] }
+	]
+}
+EOF
+start_healthd "$T/silent.json"
+t0=$(now)
+for ((i = 0; i < 150; i++)); do # 15s at most
+	grep -q 'did not greet' "$T/healthd.err" && break
+	sleep 0.1
+done
+took=$(since "$t0")
+line=$(grep -m1 'did not greet' "$T/healthd.err")
+if grep -qF "$SILENT" <<<"$line" && le "$took" 13; then
+	ok "(d) a silent socket is given up on within the bound (${took}s): ${line#*] }"
+else
+	not_ok "(d) a silent socket is given up on within ~10s" "after ${took}s: $(head -n 3 "$T/healthd.err")"
+fi
+runs=$(wc -l <"$T/silent.runs")
+if [ "$runs" -ge 20 ] && grep -q 'service web: .* -> UP' "$T/healthd.err"; then
+	ok "(d) the probes ran all along ($runs runs, web UP)"
+else
+	not_ok "(d) the probes ran all along" "$runs runs"
+fi
+for ((i = 0; i < 50; i++)); do # the reconnect after the timeout: at most 300ms later
+	[ "$(wc -l <"$T/silent.accepts")" -ge 2 ] && break
+	sleep 0.1
+done
+n=$(wc -l <"$T/silent.accepts")
+if [ "$n" -ge 2 ] && alive "$HEALTHD_PID"; then ok "(d) healthd keeps retrying ($n connections)"; else not_ok "(d) healthd keeps retrying" "$n connections"; fi
+if stop_healthd 5 && [ "$HEALTHD_RC" = 3 ]; then ok "(d) and stops in time (exit 3: withdrawal unconfirmed)"; else not_ok "(d) stops in time with exit 3" "status $HEALTHD_RC"; fi
 kill_pid "$FAKE_PID" 2
 
 bird_lab_finish
