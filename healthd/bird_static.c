@@ -3,11 +3,13 @@
  *
  * Every configure makes BIRD re-read its whole configuration, so changes are batched:
  * the first change opens a window ("batch", 100ms by default) and everything that
- * changes in it goes into one file write and one configure; changes while a configure
- * is in flight wait for its answer. 0003 (done), 0004 (in progress: BIRD 3 applies it
- * asynchronously) and 0005 (queued) are success; anything else, such as 8002 (an error
- * in BIRD's configuration), is logged with BIRD's own message and retried with backoff.
- * A file whose text is unchanged is neither written nor configured. */
+ * changes in it goes into one file write and one configure. The files always follow the
+ * wanted state, also while a configure is in flight (rename is atomic: BIRD reads the old
+ * or the new file); only the next configure waits for the answer. 0003 (done), 0004 (in
+ * progress: BIRD 3 applies it asynchronously) and 0005 (queued) are success; anything
+ * else, such as 8002 (an error in BIRD's configuration), is logged with BIRD's own message
+ * and retried with backoff. A file whose text is unchanged is neither written nor
+ * configured. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -24,9 +26,12 @@
 struct bird_static {
 	struct event *batch, *retry;
 	uint32_t retry_ms;
-	bool unapplied; /* the files may differ from what BIRD runs: a configure is due */
-	bool inflight;  /* a configure awaits its answer; the files are not touched meanwhile */
-	char *text[2];  /* what each file holds, as healthd last wrote it */
+	/* Versions of the files: written is bumped by every change, sent is what the
+	 * configure in flight reads, taken what BIRD last confirmed. */
+	unsigned written, sent, taken;
+	bool again;    /* configure even if the files did not change (BIRD may run others) */
+	bool inflight; /* a configure awaits its answer; the next one waits for it */
+	char *text[2]; /* what each file holds, as healthd last wrote it */
 	size_t len[2];
 };
 
@@ -43,6 +48,12 @@ static size_t static_count(const struct bird *b)
 	for (size_t i = 0; i < b->sp->nroutes; i++)
 		n += b->sp->routes[i].sent != NULL;
 	return n;
+}
+
+/* The files may differ from what BIRD runs. */
+static bool static_due(const struct bird_static *st)
+{
+	return st->again || st->written != st->taken;
 }
 
 /* Write the files that changed. 0, or -1 (logged) with the old files in place. */
@@ -77,7 +88,7 @@ static int static_write(struct bird *b)
 		free(st->text[i]);
 		st->text[i] = text;
 		st->len[i] = len;
-		st->unapplied = true;
+		st->written++;
 	}
 	b->dirty = false;
 	return 0;
@@ -100,13 +111,11 @@ static void static_flush(struct bird *b)
 	struct bird_static *st = b->mode_priv;
 	struct timeval tv;
 
-	if (st->inflight)
-		return; /* its answer looks again */
-	if (b->stopping) {
-		static_apply(b);
+	if (b->stopping || !b->dirty) {
+		static_apply(b); /* at exit at once; else a configure may be due */
 		return;
 	}
-	if (b->dirty && !evtimer_pending(st->batch, NULL)) {
+	if (!evtimer_pending(st->batch, NULL)) {
 		ms_to_tv(&tv, b->cfg->batch_ms);
 		evtimer_add(st->batch, &tv);
 	}
@@ -121,13 +130,18 @@ static void static_done(struct bird *b, const struct bird_reply *r, void *arg)
 		return; /* connection lost: ready() configures again */
 	if (r->error == 0 && (r->code == 3 || r->code == 4 || r->code == 5)) {
 		size_t n = static_count(b);
-		log_info("BIRD took the new routes (%04d): %zu prefix%s announced", r->code, n,
-		         n == 1 ? "" : "es");
-		st->unapplied = false;
+		st->taken = st->sent;
+		if (static_due(st))
+			log_debug("BIRD took a configure (%04d); the files changed meanwhile",
+			          r->code);
+		else
+			log_info("BIRD took the new routes (%04d): %zu prefix%s announced", r->code,
+			         n, n == 1 ? "" : "es");
 		st->retry_ms = 0;
 		evtimer_del(st->retry);
 	} else {
 		int code = r->error ? r->error : r->code;
+		st->again = true;
 		if (b->stopping) {
 			log_err("BIRD refused \"configure\": %04d %s", code, r->msg);
 			b->failed = true;
@@ -141,13 +155,12 @@ static void static_done(struct bird *b, const struct bird_reply *r, void *arg)
 	static_flush(b);
 }
 
-/* Write what changed, then configure when the files differ from what BIRD runs. */
+/* Write what changed (also while a configure is in flight), then configure when the files
+ * may differ from what BIRD runs and nothing holds the configure back. */
 static void static_apply(struct bird *b)
 {
 	struct bird_static *st = b->mode_priv;
 
-	if (st->inflight)
-		return;
 	if (b->dirty && static_write(b) != 0) {
 		if (b->stopping)
 			b->failed = true;
@@ -155,14 +168,17 @@ static void static_apply(struct bird *b)
 			static_backoff(b);
 		return;
 	}
-	if (!st->unapplied || (!b->stopping && evtimer_pending(st->retry, NULL)))
+	if (!static_due(st) || st->inflight || (!b->stopping && evtimer_pending(st->retry, NULL)))
 		return;
 	switch (b->io->send(b, "configure", static_done, NULL)) {
 	case 0:
 		st->inflight = true;
+		st->sent = st->written;
+		st->again = false;
 		break;
 	case 1: /* stdout: birdc answers its own terminal, not us */
-		st->unapplied = false;
+		st->taken = st->written;
+		st->again = false;
 		break;
 	default: /* BIRD is away: ready() configures once it is back */
 		break;
@@ -180,7 +196,7 @@ static void static_ready(struct bird *b)
 	/* A BIRD that was away may have restarted with other files, or been fixed. */
 	evtimer_del(st->retry);
 	st->retry_ms = 0;
-	st->unapplied = true;
+	st->again = true;
 	b->dirty = true; /* the files are rewritten from the table if they differ from it */
 	static_apply(b);
 }
@@ -190,6 +206,8 @@ static void static_async(struct bird *b, const char *text, size_t len)
 	/* Another configure re-reads the same files: nothing to re-assert. */
 }
 
+/* At exit the files are emptied at once, even while a configure is in flight: a BIRD that
+ * reads them later (its answer, a restart) announces nothing. */
 static void static_shutdown(struct bird *b)
 {
 	struct bird_static *st = b->mode_priv;
@@ -201,7 +219,7 @@ static void static_shutdown(struct bird *b)
 static bool static_settled(struct bird *b)
 {
 	struct bird_static *st = b->mode_priv;
-	return b->failed || (!b->dirty && !st->unapplied && !st->inflight);
+	return b->failed || (!b->dirty && !static_due(st) && !st->inflight);
 }
 
 static void static_close(struct bird *b)

@@ -7,6 +7,7 @@
 #   20 services failing at once cost a handful of configures, not 20;
 #   a configure BIRD refuses (its config is broken) is logged and retried;
 #   BIRD killed and restarted: the peer gets exactly the healthy services again;
+#   BIRD stalled with a configure unanswered: the files follow, SIGTERM empties them;
 #   SIGTERM to healthd: the peer loses every route;
 #   format "set": the same through prefix sets in BIRD's export filter.
 #
@@ -191,6 +192,52 @@ done
 if [ "$n" -ge 2 ]; then ok "(d) healthd reconnected to the restarted BIRD ($n connections)"; else not_ok "(d) healthd reconnected to the restarted BIRD" "connections logged: $n"; fi
 start_listener "$FLIP_PORT" || not_ok "(d) flip listener restarted"
 if wait_peer_routes "$HEALTHY" 10; then ok "(d) $FLIP returns when its service does"; else not_ok "(d) $FLIP returns" "peer has: $PEER_NOW"; fi
+
+# (d2) BIRD stalls (SIGSTOP) with a configure unanswered: the files still follow the
+# services, SIGTERM empties them at once, and healthd exits 3 (BIRD never confirmed)
+kill -STOP "$SPK_PID"
+stop_listener "$FLIP_PORT"
+for ((i = 0; i < 50; i++)); do
+	grep -q "^route $FLIP " "$INC4" || break
+	sleep 0.1
+done
+if ! grep -q "^route $FLIP " "$INC4"; then ok "(d2) BIRD stopped: $FLIP leaves the include file"; else not_ok "(d2) BIRD stopped: $FLIP leaves the include file"; fi
+sleep 0.5 # its configure went out; BIRD will not answer it
+start_listener "$FLIP_PORT" || not_ok "(d2) flip listener restarted"
+for ((i = 0; i < 30; i++)); do
+	grep -q "^route $FLIP " "$INC4" && break
+	sleep 0.1
+done
+if grep -q "^route $FLIP " "$INC4"; then
+	ok "(d2) while that configure is unanswered the file follows the service: $FLIP is back in it"
+else
+	not_ok "(d2) the file follows the service while a configure is unanswered" "$(tr '\n' '|' <"$INC4" | head -c 300)"
+fi
+t0=$(now)
+kill -TERM "$HEALTHD_PID"
+for ((i = 0; i < 20; i++)); do
+	grep -q '^route' "$INC4" "$INC6" || break
+	sleep 0.1
+done
+if ! grep -q '^route' "$INC4" "$INC6"; then ok "(d2) SIGTERM empties the include files at once ($(since "$t0")s)"; else not_ok "(d2) SIGTERM empties the include files while a configure is unanswered"; fi
+for ((i = 0; i < 50; i++)); do
+	alive "$HEALTHD_PID" || break
+	sleep 0.1
+done
+if alive "$HEALTHD_PID"; then
+	not_ok "(d2) healthd exits within 5s of SIGTERM"
+	stop_healthd 1
+else
+	wait "$HEALTHD_PID"
+	rc=$?
+	HEALTHD_PID=""
+	if [ "$rc" = 3 ]; then ok "(d2) healthd exits 3: BIRD did not confirm the withdrawals"; else not_ok "(d2) healthd exits 3" "status $rc"; fi
+fi
+kill -CONT "$SPK_PID"
+spk_birdc configure >/dev/null 2>&1
+if wait_peer_routes "" 10; then ok "(d2) BIRD continued and re-read its files: the peer has no route"; else not_ok "(d2) the peer has no route once BIRD continued" "peer has: $PEER_NOW"; fi
+start_healthd "$T/healthd.json"
+wait_peer_routes "$HEALTHY" 15 || not_ok "(d2) a new healthd announces the healthy services again" "peer has: $PEER_NOW"
 
 # (e) SIGTERM: healthd empties the files and configures before it exits
 if stop_healthd 5 && [ "$HEALTHD_RC" = 0 ]; then ok "(e) healthd exits 0 on SIGTERM"; else not_ok "(e) healthd exits 0 on SIGTERM" "status $HEALTHD_RC"; fi
