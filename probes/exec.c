@@ -273,7 +273,6 @@ static void exec_done_cb(struct child *c, int wstatus, void *arg)
 		e->logged = 0;
 	else
 		exec_log_output(p, c, what);
-	/* detail is ours: probe_done frees the child (cancel) before it formats. */
 	probe_done(p, reason, "%s", detail);
 }
 
