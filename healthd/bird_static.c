@@ -3,13 +3,15 @@
  *
  * Every configure makes BIRD re-read its whole configuration, so changes are batched:
  * the first change opens a window ("batch", 100ms by default) and everything that
- * changes in it goes into one file write and one configure. The files always follow the
- * wanted state, also while a configure is in flight (rename is atomic: BIRD reads the old
- * or the new file); only the next configure waits for the answer. 0003 (done), 0004 (in
- * progress: BIRD 3 applies it asynchronously) and 0005 (queued) are success; anything
- * else, such as 8002 (an error in BIRD's configuration), is logged with BIRD's own message
- * and retried with backoff. A file whose text is unchanged is neither written nor
- * configured. */
+ * changes in it goes into one file write and one configure; and no configure follows the
+ * previous one's answer sooner than "configure_gap" (1s): checks run spread over their
+ * interval, so services that fail together change state over seconds, not in one window.
+ * The files always follow the wanted state, also while a configure is in flight (rename
+ * is atomic: BIRD reads the old or the new file); only the next configure waits for the
+ * answer. 0003 (done), 0004 (in progress: BIRD 3 applies it asynchronously) and 0005
+ * (queued) are success; anything else, such as 8002 (an error in BIRD's configuration),
+ * is logged with BIRD's own message and retried with backoff. A file whose text is
+ * unchanged is neither written nor configured. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -24,8 +26,9 @@
 #define STATIC_RETRY_MAX_MS 30000
 
 struct bird_static {
-	struct event *batch, *retry;
+	struct event *batch, *retry, *gap;
 	uint32_t retry_ms;
+	struct timeval next; /* no configure before (monotime.h): the last answer + the gap */
 	/* Versions of the files: written is bumped by every change, sent is what the
 	 * configure in flight reads, taken what BIRD last confirmed. */
 	unsigned written, sent, taken;
@@ -128,6 +131,7 @@ static void static_done(struct bird *b, const struct bird_reply *r, void *arg)
 	st->inflight = false;
 	if (r->code < 0)
 		return; /* connection lost: ready() configures again */
+	mono_deadline(&st->next, b->cfg->gap_ms);
 	if (r->error == 0 && (r->code == 3 || r->code == 4 || r->code == 5)) {
 		size_t n = static_count(b);
 		st->taken = st->sent;
@@ -168,8 +172,19 @@ static void static_apply(struct bird *b)
 			static_backoff(b);
 		return;
 	}
-	if (!static_due(st) || st->inflight || (!b->stopping && evtimer_pending(st->retry, NULL)))
+	if (!static_due(st) || st->inflight)
 		return;
+	if (!b->stopping) { /* at exit nothing waits: act now */
+		long wait = mono_ms_left(&st->next);
+		if (evtimer_pending(st->retry, NULL) || evtimer_pending(st->gap, NULL))
+			return;
+		if (wait > 0) {
+			struct timeval tv;
+			ms_to_tv(&tv, (uint32_t)wait);
+			evtimer_add(st->gap, &tv);
+			return;
+		}
+	}
 	switch (b->io->send(b, "configure", static_done, NULL)) {
 	case 0:
 		st->inflight = true;
@@ -179,6 +194,7 @@ static void static_apply(struct bird *b)
 	case 1: /* stdout: birdc answers its own terminal, not us */
 		st->taken = st->written;
 		st->again = false;
+		mono_deadline(&st->next, b->cfg->gap_ms);
 		break;
 	default: /* BIRD is away: ready() configures once it is back */
 		break;
@@ -213,6 +229,7 @@ static void static_shutdown(struct bird *b)
 	struct bird_static *st = b->mode_priv;
 	evtimer_del(st->batch);
 	evtimer_del(st->retry);
+	evtimer_del(st->gap);
 	static_apply(b);
 }
 
@@ -229,6 +246,8 @@ static void static_close(struct bird *b)
 		event_free(st->batch);
 	if (st->retry)
 		event_free(st->retry);
+	if (st->gap)
+		event_free(st->gap);
 	free(st->text[0]);
 	free(st->text[1]);
 	free(st);
@@ -258,7 +277,8 @@ static int static_open(struct bird *b)
 	b->mode_priv = st;
 	st->batch = evtimer_new(b->sp->base, static_timer_cb, b);
 	st->retry = evtimer_new(b->sp->base, static_timer_cb, b);
-	if (st->batch == NULL || st->retry == NULL)
+	st->gap = evtimer_new(b->sp->base, static_timer_cb, b);
+	if (st->batch == NULL || st->retry == NULL || st->gap == NULL)
 		return -1;
 	if (static_check_dir(b->cfg->include) != 0)
 		return -1;

@@ -32,6 +32,7 @@ static const char *const speaker_keys[] = {
         "include",
         "include6",
         "batch",
+        "configure_gap",
         "reconnect",
         "reassert",
         NULL,

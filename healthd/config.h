@@ -92,6 +92,7 @@ struct bird_cfg {
 	char *include;         /* static: IPv4 routes, or both sets */
 	char *include6;        /* static, routes: IPv6 routes (a static protocol has one family) */
 	uint32_t batch_ms;     /* static: changes within this window share one configure */
+	uint32_t gap_ms;       /* static: no configure sooner than this after the last answer */
 	uint32_t reconnect_ms; /* longest wait between reconnects (type bird) */
 	uint32_t reassert_ms;  /* protocol: re-assert every protocol this often; 0: never */
 };

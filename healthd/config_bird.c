@@ -17,15 +17,18 @@
 #define BIRD_DEFAULT_SOCKET    "/run/bird/bird.ctl"
 #define BIRD_DEFAULT_INCLUDE   "/var/lib/healthd/bird-routes.conf"
 #define BIRD_DEFAULT_BATCH     100
+#define BIRD_DEFAULT_GAP       1000
 #define BIRD_DEFAULT_RECONNECT 5000
 #define BIRD_DEFAULT_REASSERT  10000
 #define BIRD_BATCH_MAX         60000
 #define BIRD_PROTOCOL_MAX      64
 
 static const char *const bird_keys[] = {
-        "socket", "mode", "format", "include", "include6", "batch", "reconnect", "reassert", NULL,
+        "socket", "mode",          "format",    "include",  "include6",
+        "batch",  "configure_gap", "reconnect", "reassert", NULL,
 };
-static const char *const static_keys[] = {"format", "include", "include6", "batch", NULL};
+static const char *const static_keys[] = {"format", "include",       "include6",
+                                          "batch",  "configure_gap", NULL};
 
 static const char *const type_names[] = {
         [SPEAKER_EXABGP] = "exabgp",
@@ -130,6 +133,7 @@ void config_bird_speaker(struct config_error *e, const json_t *obj, struct speak
 	b->mode = (enum bird_mode)mode;
 	b->format = (enum bird_format)format;
 	b->batch_ms = BIRD_DEFAULT_BATCH;
+	b->gap_ms = BIRD_DEFAULT_GAP;
 	b->reconnect_ms = BIRD_DEFAULT_RECONNECT;
 	b->reassert_ms = BIRD_DEFAULT_REASSERT;
 
@@ -167,6 +171,9 @@ void config_bird_speaker(struct config_error *e, const json_t *obj, struct speak
 		cfgerr_add(e, "reassert", "applies to mode \"protocol\" only");
 	if (cfg_duration(e, obj, "batch", &b->batch_ms) > 0 && b->batch_ms > BIRD_BATCH_MAX)
 		cfgerr_add(e, "batch", "at most 1m: changes would wait that long to be announced");
+	if (cfg_duration(e, obj, "configure_gap", &b->gap_ms) > 0 && b->gap_ms > BIRD_BATCH_MAX)
+		cfgerr_add(e, "configure_gap",
+		           "at most 1m: changes would wait that long to be announced");
 	if (json_object_get(obj, "include") != NULL)
 		b->include = bird_path(e, obj, "include", PATH_MAX - 1);
 	else
@@ -360,6 +367,7 @@ void config_bird_to_json(json_t *o, const struct speaker_cfg *sp)
 		if (b->include6 != NULL)
 			json_object_set_new(o, "include6", json_string(b->include6));
 		json_object_set_new(o, "batch", bird_duration(b->batch_ms));
+		json_object_set_new(o, "configure_gap", bird_duration(b->gap_ms));
 	} else {
 		json_object_set_new(o, "reassert", bird_duration(b->reassert_ms));
 	}

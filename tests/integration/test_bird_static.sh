@@ -4,7 +4,8 @@
 # peers with it over BGP; everything is judged by what that peer receives:
 #   the healthy services' routes (with their attributes), not the failing one's;
 #   a service that fails leaves, and returns;
-#   20 services failing at once cost a handful of configures, not 20;
+#   20 services failing at once cost a handful of configures, not 20, also when they
+#   change over seconds (interval 2s, fast_interval 500ms);
 #   a configure BIRD refuses (its config is broken) is logged and retried;
 #   BIRD killed and restarted: the peer gets exactly the healthy services again;
 #   BIRD stalled with a configure unanswered: the files follow, SIGTERM empties them;
@@ -247,6 +248,40 @@ left=$(ls -A "$T" | grep -E '^\.healthd-routes|\.tmp$')
 if [ -z "$left" ]; then ok "(e) no temp file left next to the include files"; else not_ok "(e) no temp file left" "$left"; fi
 bad=$(grep -E 'BIRD refused|cannot replace|not a reply|did not greet' "$T/healthd.err" | grep -v ': 8002 ' | head -n 3)
 if [ -z "$bad" ]; then ok "no other error from BIRD or the include files"; else not_ok "no other error from BIRD or the include files" "$bad"; fi
+
+# (e2) the same 20 services at the timings of the defaults (interval 2s, fast_interval
+# 500ms): their checks run spread over an interval, so they change state over a couple of
+# seconds, not within one batch window; configure_gap keeps that to a handful of configures
+sed -e 's/"interval": "300ms", "fast_interval": "100ms", "timeout": "200ms", "rise": 2, "fall": 2/"interval": "2s", "fast_interval": "500ms", "timeout": "400ms", "rise": 3, "fall": 3/' \
+	"$T/healthd.json" >"$T/healthd-slow.json"
+start_healthd "$T/healthd-slow.json"
+if wait_peer_routes "$HEALTHY" 20; then ok "(e2) interval 2s: the peer has the healthy services (${ELAPSED}s)"; else not_ok "(e2) interval 2s: the peer has the healthy services" "peer has: $PEER_NOW"; fi
+sleep 2.5 # the last of the rising services' configures
+# reconfigures: "Reconfiguring" and "Reconfigured" lines in the speaker's log
+reconfigures() {
+	printf '%s %s\n' "$(grep -c 'Reconfiguring' "$T/spk.log")" "$(grep -c 'Reconfigured' "$T/spk.log")"
+}
+read -r ing0 ed0 < <(reconfigures)
+stop_listener "$BULK_PORT"
+if wait_peer_routes "$WEB $WEB6 $FLIP" 15; then ok "(e2) all $NBULK bulk routes leave the peer (${ELAPSED}s)"; else not_ok "(e2) all $NBULK bulk routes leave the peer" "peer has: $PEER_NOW"; fi
+sleep 2.5 # a last configure may still be on its way
+read -r ing1 ed1 < <(reconfigures)
+if [ $((ing1 - ing0)) -le 5 ] && [ $((ed1 - ed0)) -le 5 ] && [ $((ed1 - ed0)) -ge 1 ]; then
+	ok "(e2) $NBULK services going down over seconds cost $((ing1 - ing0)) configures"
+else
+	not_ok "(e2) $NBULK services going down cost at most 5 configures" "Reconfiguring $((ing1 - ing0)), Reconfigured $((ed1 - ed0))"
+fi
+start_listener "$BULK_PORT" || not_ok "(e2) bulk listener restarted"
+if wait_peer_routes "$HEALTHY" 15; then ok "(e2) all $NBULK bulk routes return (${ELAPSED}s)"; else not_ok "(e2) all $NBULK bulk routes return" "peer has: $PEER_NOW"; fi
+sleep 2.5
+read -r ing2 ed2 < <(reconfigures)
+if [ $((ing2 - ing1)) -le 5 ] && [ $((ed2 - ed1)) -le 5 ] && [ $((ed2 - ed1)) -ge 1 ]; then
+	ok "(e2) $NBULK services coming up over seconds cost $((ing2 - ing1)) configures"
+else
+	not_ok "(e2) $NBULK services coming up cost at most 5 configures" "Reconfiguring $((ing2 - ing1)), Reconfigured $((ed2 - ed1))"
+fi
+stop_healthd 5
+wait_peer_routes "" 5 || not_ok "(e2) SIGTERM withdraws" "peer has: $PEER_NOW"
 
 # (f) format "set": the routes exist in BIRD all along; the export filter lets through
 # what healthd's prefix sets list
