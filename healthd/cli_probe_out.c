@@ -66,7 +66,7 @@ static void out_value(FILE *f, const json_t *v)
 		fputs(json_string_value(v), f);
 		return;
 	}
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(9));
 	fputs(s != NULL ? s : "?", f);
 	free(s);
 }

@@ -49,6 +49,12 @@ URL=http://$SERVICE_ADDR:$NGINX_PORT/
 probe http --url "$URL" --expect-status 200
 expect "http: plugin line, exit 0" 0 "^HTTP OK - .* \| time=[0-9]+\.[0-9]{6}s;;;0$"
 expect "http: the status and size it saw" 0 "^status: +200$"
+line=$(grep -E '^connect_ms: ' "$T/out")
+if grep -Eq '^connect_ms: +[0-9]+(\.[0-9]{1,9})?$' <<<"$line" && ! grep -Eq '[0-9]{12}' "$T/out"; then
+	ok "http: timings as a person reads them ($line)"
+else
+	not_ok "http: timings without float noise" "$(grep -E '_ms:' "$T/out" | tr '\n' '|')"
+fi
 probe http --url "$URL" --expect-status 404,410
 expect "http: unexpected status is CRITICAL with its reason code" 2 "^HTTP CRITICAL - bad-status: "
 probe tcp --host "$SERVICE_ADDR" --port "$NGINX_PORT" --source 127.0.0.1

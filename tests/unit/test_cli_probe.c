@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -172,6 +173,31 @@ START_TEST(a_series_ends_with_min_median_max)
 }
 END_TEST
 
+/* Facts are printed for a person: 0.287 ms, not 0.28699999999999998. */
+START_TEST(human_output_prints_float_facts_short)
+{
+	struct probe p = {.ops = &probe_http_ops, .label = "http http://127.0.0.1/"};
+	struct probe_result r = {.status = PROBE_OK, .reason = PR_OK, .latency_us = 1234};
+	char *text = NULL;
+	size_t len = 0;
+
+	snprintf(r.detail, sizeof(r.detail), "200 OK");
+	p.facts = json_pack("{s:i, s:f, s:f, s:[f]}", "status", 200, "connect_ms", 0.1, "total_ms",
+	                    0.287, "timings_ms", 1.1);
+	FILE *f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	cli_out_run(f, &p, &r, 1, false, false);
+	fclose(f);
+	ck_assert_msg(strstr(text, "\nconnect_ms: 0.1\n") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\ntotal_ms:   0.287\n") != NULL, "%s", text);
+	ck_assert_msg(strstr(text, "\ntimings_ms: [1.1]\n") != NULL, "%s", text);
+	for (const char *c = text; *c != '\0'; c++)
+		ck_assert_msg(strspn(c, "0123456789") < 12, "a long run of digits in: %s", text);
+	free(text);
+	json_decref(p.facts);
+}
+END_TEST
+
 static Suite *cli_probe_suite(void)
 {
 	Suite *s = suite_create("cli_probe");
@@ -182,6 +208,7 @@ static Suite *cli_probe_suite(void)
 	tcase_add_test(tc, tcp_ok_with_source_and_json);
 	tcase_add_test(tc, values_take_the_type_the_key_accepts);
 	tcase_add_test(tc, a_series_ends_with_min_median_max);
+	tcase_add_test(tc, human_output_prints_float_facts_short);
 	suite_add_tcase(s, tc);
 	return s;
 }
