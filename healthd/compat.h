@@ -19,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COMPAT_MAX_ADDRS 65536 /* deaggregation / ip setup of more is refused */
+#define COMPAT_MAX_ADDRS       65536   /* deaggregation / ip setup of more is refused */
+#define COMPAT_SECONDS_MAX     1000000 /* --interval, --fast-interval, --timeout */
+#define COMPAT_ACK_SECONDS_MAX 4000000 /* --ack-timeout: its milliseconds fit 32 bits */
 
 enum compat_state {
 	CS_INIT,

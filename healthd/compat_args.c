@@ -4,7 +4,6 @@
  * mutually exclusive group, unknown arguments reported together at the end. Then the
  * --config file, whose lines become options in front of the command line. */
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,14 +379,21 @@ int compat_opts_validate(const struct compat_opts *o, char *err, size_t errlen)
 	};
 	size_t i;
 
-	if (!isfinite(o->interval) || o->interval < 0)
-		snprintf(err, errlen, "argument --interval/-i: expected seconds >= 0");
-	else if (!isfinite(o->fast) || o->fast < 0)
-		snprintf(err, errlen, "argument --fast-interval/-f: expected seconds >= 0");
-	else if (!isfinite(o->ack_timeout) || o->ack_timeout <= 0)
-		snprintf(err, errlen, "argument --ack-timeout: expected seconds > 0");
-	else if (o->timeout < 0)
-		snprintf(err, errlen, "argument --timeout/-t: expected seconds >= 0 (0: none)");
+	/* Beyond these a timer's seconds or milliseconds overflow (a hot loop), and no check
+	 * waits longer than 11 days anyway. */
+	if (!(o->interval >= 0 && o->interval <= COMPAT_SECONDS_MAX))
+		snprintf(err, errlen, "argument --interval/-i: expected seconds from 0 to %d",
+		         COMPAT_SECONDS_MAX);
+	else if (!(o->fast >= 0 && o->fast <= COMPAT_SECONDS_MAX))
+		snprintf(err, errlen, "argument --fast-interval/-f: expected seconds from 0 to %d",
+		         COMPAT_SECONDS_MAX);
+	else if (!(o->ack_timeout > 0 && o->ack_timeout <= COMPAT_ACK_SECONDS_MAX))
+		snprintf(err, errlen,
+		         "argument --ack-timeout: expected seconds above 0, at most %d",
+		         COMPAT_ACK_SECONDS_MAX);
+	else if (o->timeout < 0 || o->timeout > COMPAT_SECONDS_MAX)
+		snprintf(err, errlen, "argument --timeout/-t: expected seconds from 0 (none) to %d",
+		         COMPAT_SECONDS_MAX);
 	else
 		err[0] = '\0';
 	if (err[0] != '\0')

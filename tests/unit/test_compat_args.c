@@ -154,6 +154,25 @@ START_TEST(numbers_are_pythons_int_and_float)
 }
 END_TEST
 
+/* A huge interval would overflow the timer's seconds and spin; no check waits 11 days. */
+START_TEST(times_beyond_any_use_are_refused)
+{
+	ck_assert_int_eq(parse("--interval", "1e20", NULL), -1);
+	ck_assert_str_eq(err, "argument --interval/-i: expected seconds from 0 to 1000000");
+	ck_assert_int_eq(parse("--fast-interval", "1000000.5", NULL), -1);
+	ck_assert_str_eq(err, "argument --fast-interval/-f: expected seconds from 0 to 1000000");
+	ck_assert_int_eq(parse("--timeout", "1000001", NULL), -1);
+	ck_assert_str_eq(err, "argument --timeout/-t: expected seconds from 0 (none) to 1000000");
+	ck_assert_int_eq(parse("--ack-timeout", "1e20", NULL), -1);
+	ck_assert_str_eq(err, "argument --ack-timeout: expected seconds above 0, at most 4000000");
+	ck_assert_int_eq(parse("--interval", "1000000", "--fast-interval", "1e6", "--timeout",
+	                       "1000000", "--ack-timeout", "4e6", NULL),
+	                 0);
+	ck_assert(o.interval == 1e6 && o.fast == 1e6 && o.timeout == 1000000 &&
+	          o.ack_timeout == 4e6);
+}
+END_TEST
+
 START_TEST(repeatable_options_and_extras)
 {
 	ck_assert_int_eq(parse("--execute", "a", "--execute", "b", "--neighbor", "127.0.0.3",
@@ -229,6 +248,7 @@ static Suite *compat_args_suite(void)
 	tcase_add_test(tc, the_logging_options_exclude_each_other);
 	tcase_add_test(tc, addresses_are_read_and_printed_as_pythons_ipaddress);
 	tcase_add_test(tc, numbers_are_pythons_int_and_float);
+	tcase_add_test(tc, times_beyond_any_use_are_refused);
 	tcase_add_test(tc, repeatable_options_and_extras);
 	tcase_add_test(tc, help_is_shown_where_it_comes);
 	tcase_add_test(tc, a_config_file_comes_before_the_command_line);
