@@ -19,6 +19,10 @@ enum cli_code cli_code_of(const struct probe *p, const struct probe_result *r)
 	case PROBE_WARNING:
 		return p->warning_is_failure ? CLI_CRITICAL : CLI_WARNING;
 	case PROBE_FAIL:
+		/* A wrapped monitoring plugin's own UNKNOWN; the daemon counts it as a failure. */
+		if (r->reason == PR_EXIT &&
+		    json_integer_value(json_object_get(p->facts, "exit_code")) == CLI_UNKNOWN)
+			return CLI_UNKNOWN;
 		return CLI_CRITICAL;
 	case PROBE_ERROR:
 		break;

@@ -262,6 +262,7 @@ static void exec_done_cb(struct child *c, int wstatus, void *arg)
 		int code = WEXITSTATUS(wstatus);
 		reason = code == 0 ? PR_OK : code == 1 ? PR_WARNING : PR_EXIT;
 		snprintf(what, sizeof(what), "exit %d", code);
+		probe_fact(p, "exit_code", json_integer(code)); /* 3: a plugin's UNKNOWN */
 	} else {
 		int sig = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
 		reason = PR_SIGNAL;

@@ -113,6 +113,8 @@ knot_resume k1
 
 probe exec -- /bin/sh -c 'echo "DISK WARNING - 91% used"; exit 1'
 expect "exec: a monitoring plugin's WARNING passes through" 1 "^EXEC WARNING - warning: exit 1: DISK WARNING - 91% used \| time="
+probe exec -- sh -c 'echo "DISK UNKNOWN - no such mount"; exit 3'
+expect "exec: a monitoring plugin's UNKNOWN passes through" 3 "^EXEC UNKNOWN - exit-status: exit 3: DISK UNKNOWN - no such mount \| time="
 probe tcp --host 127.0.0.1 --port 70000
 if [ "$RC" = 3 ] && [ -z "$OUT" ] && [ "$ERR" = "healthd probe tcp: --port: expected integer 1-65535" ]; then
 	ok "bad option: UNKNOWN (3), the config error with the flag's name"

@@ -58,7 +58,8 @@ START_TEST(exec_exit_statuses_are_plugin_codes)
 {
 	ck_assert_int_eq(run("exec", "--", "/bin/true", NULL), CLI_OK);
 	ck_assert_msg(strncmp(out, "EXEC OK - exit 0 | time=", 24) == 0, "%s", out);
-	ck_assert_ptr_nonnull(strstr(out, "\nresult:   ok (ok: healthy)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nresult:    ok (ok: healthy)\n"));
+	ck_assert_ptr_nonnull(strstr(out, "\nexit_code: 0\n"));
 	ck_assert_int_eq(run("exec", "--", "/bin/sh", "-c", "echo busy; exit 1", NULL),
 	                 CLI_WARNING);
 	ck_assert_msg(strncmp(out, "EXEC WARNING - warning: exit 1: busy | time=", 44) == 0, "%s",
@@ -67,6 +68,11 @@ START_TEST(exec_exit_statuses_are_plugin_codes)
 	ck_assert_int_eq(run("exec", "--warning-is-failure", "--", "/bin/sh", "-c", "exit 1", NULL),
 	                 CLI_CRITICAL);
 	ck_assert_int_eq(run("exec", "--", "/bin/sh", "-c", "exit 2", NULL), CLI_CRITICAL);
+	/* a wrapped plugin's UNKNOWN stays UNKNOWN (the daemon counts it as a failure) */
+	ck_assert_int_eq(run("exec", "--", "sh", "-c", "echo no data; exit 3", NULL), CLI_UNKNOWN);
+	ck_assert_msg(strncmp(out, "EXEC UNKNOWN - exit-status: exit 3: no data | time=", 51) == 0,
+	              "%s", out);
+	ck_assert_int_eq(run("exec", "--", "sh", "-c", "exit 4", NULL), CLI_CRITICAL);
 	ck_assert_int_eq(run("exec", "--", "/nonexistent/check", NULL), CLI_UNKNOWN);
 	ck_assert_msg(strncmp(out, "EXEC UNKNOWN - spawn: ", 22) == 0, "%s", out);
 	ck_assert_int_eq(run("exec", "--timeout", "0.2", "--", "sleep", "5", NULL), CLI_CRITICAL);
