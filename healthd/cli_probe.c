@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "../probes/child.h"
 #include "cli_probe.h"
@@ -17,7 +18,6 @@
 #include "duration.h"
 #include "log.h"
 
-#define CLI_NAME      "healthd probe"
 #define CLI_PREFIX    "255.255.255.255/32" /* a service needs one; no probe source is in it */
 #define CLI_CANDS     6
 #define CLI_COUNT_MAX 1000000
@@ -48,6 +48,9 @@ struct cli_run {
 	unsigned seq, count;
 	uint32_t interval_ms;
 	bool json, stopped;
+	FILE *runs; /* the run lines of a series, kept to follow its plugin line */
+	char *runs_text;
+	size_t runs_len;
 	struct event *next, *sig_int, *sig_term;
 };
 
@@ -202,26 +205,42 @@ static json_t *cli_list(const char *const *vals, size_t n, bool typed)
 }
 
 /* "--source 127.0.0.7 --source ::1", or "127.0.0.7,::1": source.ipv4 / source.ipv6 by
- * the address's family; the config loader validates the addresses. */
-static json_t *cli_source(const struct cli_key *k)
+ * the address's family; the config loader validates the addresses. NULL (said) when one
+ * family is given twice: the probe can leave from one address only. */
+static json_t *cli_source(const struct cli_args *a, const struct cli_key *k)
 {
 	json_t *o = json_object();
 	for (size_t i = 0; o != NULL && i < k->nvals; i++) {
 		const char *v = k->vals[i] != NULL ? k->vals[i] : "";
 		if (v[0] == '{') {
 			json_decref(o);
-			return json_loads(v, 0, NULL);
+			if ((o = json_loads(v, 0, NULL)) == NULL)
+				fprintf(stderr, "%s %s: --source: invalid JSON: %s\n", CLI_NAME,
+				        a->type, v);
+			return o;
 		}
 		char *copy = strdup(v), *save = NULL;
-		for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t != NULL;
-		     t = strtok_r(NULL, ",", &save))
-			json_object_set_new(o, strchr(t, ':') ? "ipv6" : "ipv4", json_string(t));
+		for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; o != NULL && t != NULL;
+		     t = strtok_r(NULL, ",", &save)) {
+			const char *fam = strchr(t, ':') ? "ipv6" : "ipv4";
+			const json_t *had = json_object_get(o, fam);
+			if (had != NULL) {
+				fprintf(stderr,
+				        "%s %s: --source: two IPv%c addresses (%s, %s); give "
+				        "at most one of each family\n",
+				        CLI_NAME, a->type, fam[3], json_string_value(had), t);
+				json_decref(o);
+				o = NULL;
+				break;
+			}
+			json_object_set_new(o, fam, json_string(t));
+		}
 		free(copy);
 	}
 	return o;
 }
 
-static void cli_candidates(struct cli_key *k)
+static void cli_candidates(const struct cli_args *a, struct cli_key *k)
 {
 	json_t **c = k->cand;
 	size_t n = 0;
@@ -230,7 +249,8 @@ static void cli_candidates(struct cli_key *k)
 	if (k->fixed) {
 		c[n++] = cli_list(k->vals, k->nvals, false);
 	} else if (strcmp(k->key, "source") == 0) {
-		c[n++] = cli_source(k);
+		if ((c[n] = cli_source(a, k)) != NULL)
+			n++;
 	} else if (k->nvals > 1) {
 		c[n++] = cli_list(k->vals, k->nvals, true);
 		c[n++] = cli_list(k->vals, k->nvals, false);
@@ -273,13 +293,6 @@ static struct config *cli_build(const struct cli_args *a, struct config_error *e
 	return cfg;
 }
 
-/* The message's path inside the check: "port: expected ...", or NULL. */
-static const char *cli_err_tail(const char *msg)
-{
-	const char *at = strstr(msg, "services[0].checks[0]");
-	return at != NULL ? at + strlen("services[0].checks[0]") : NULL;
-}
-
 static bool cli_err_about(const struct config_error *err, const char *key)
 {
 	size_t len = strlen(key);
@@ -292,34 +305,16 @@ static bool cli_err_about(const struct config_error *err, const char *key)
 	return false;
 }
 
-/* "healthd probe tcp: --port: expected integer 1-65535" */
-static void cli_err_print(const struct cli_args *a, const char *msg)
-{
-	const char *t = cli_err_tail(msg);
-	fprintf(stderr, "%s %s: ", CLI_NAME, a->type);
-	if (t == NULL) {
-		fprintf(stderr, "%s\n", msg);
-		return;
-	}
-	if (t[0] == '.') {
-		size_t n = strcspn(t + 1, ".[:");
-		fputs("--", stderr);
-		for (size_t i = 0; i < n; i++)
-			fputc(t[1 + i] == '_' ? '-' : t[1 + i], stderr);
-		t += 1 + n;
-	} else if (t[0] == ':') {
-		t += t[1] == ' ' ? 2 : 1; /* about the check itself: the message alone */
-	}
-	fprintf(stderr, "%s\n", t);
-}
-
 static struct config *cli_config(struct cli_args *a)
 {
 	struct config_error err;
 	struct config *cfg;
 
-	for (size_t i = 0; i < a->nkeys; i++)
-		cli_candidates(&a->keys[i]);
+	for (size_t i = 0; i < a->nkeys; i++) {
+		cli_candidates(a, &a->keys[i]);
+		if (a->keys[i].ncand == 0)
+			return NULL; /* said */
+	}
 	for (size_t i = 0; i < a->nkeys; i++) {
 		struct cli_key *k = &a->keys[i];
 		for (k->chosen = 0; k->ncand > 1 && k->chosen < k->ncand; k->chosen++) {
@@ -337,7 +332,7 @@ static struct config *cli_config(struct cli_args *a)
 	config_error_init(&err, CLI_NAME, NULL);
 	cfg = cli_build(a, &err);
 	for (size_t i = 0; i < err.nmsgs; i++)
-		cli_err_print(a, err.msgs[i]);
+		cli_out_config_error(stderr, a->type, err.msgs[i]);
 	if (cfg == NULL && err.nmsgs == 0)
 		fprintf(stderr, "%s %s: invalid options\n", CLI_NAME, a->type);
 	config_error_free(&err);
@@ -356,7 +351,7 @@ static void cli_done_cb(struct probe *p, const struct probe_result *res, void *a
 	struct timeval now, ran, tv = {0, 0};
 
 	r->seq++;
-	cli_out_run(stdout, p, res, r->seq, r->json, r->count > 1);
+	cli_out_run(r->runs != NULL ? r->runs : stdout, p, res, r->seq, r->json, r->count > 1);
 	cli_stats_add(&r->st, p, res);
 	bool out_err = fflush(stdout) != 0; /* a closed pipe: no one reads on */
 	if (out_err || r->seq >= r->count) {
@@ -393,6 +388,10 @@ static int cli_run(const struct cli_args *a, struct config *cfg)
 	r.st.worst = -1;
 	r.interval_ms = a->interval_ms;
 	signal(SIGPIPE, SIG_IGN);
+	/* A monitoring system reads the first line: a series' own plugin line comes first and
+	 * its runs after it. A person at a terminal sees the runs as they end. */
+	if (r.count > 1 && !r.json && !isatty(STDOUT_FILENO))
+		r.runs = open_memstream(&r.runs_text, &r.runs_len);
 	r.base = event_base_new();
 	if (r.base == NULL || child_init(r.base) != 0)
 		goto out;
@@ -406,6 +405,11 @@ static int cli_run(const struct cli_args *a, struct config *cfg)
 	probe_run(r.p, r.base);
 	if (r.p->running || r.seq > 0)
 		event_base_dispatch(r.base);
+	if (r.count > 1 && r.seq > 0 && !r.json) {
+		cli_out_series(stdout, r.p, &r.st);
+		if (r.runs != NULL && fflush(r.runs) == 0)
+			fwrite(r.runs_text, 1, r.runs_len, stdout);
+	}
 	if (r.count > 1 && r.seq > 0)
 		cli_out_summary(stdout, r.p, &r.st, r.json);
 	fflush(stdout);
@@ -422,6 +426,9 @@ out:
 	if (r.base != NULL)
 		event_base_free(r.base);
 	cli_stats_free(&r.st);
+	if (r.runs != NULL)
+		fclose(r.runs);
+	free(r.runs_text);
 	return code;
 }
 

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "cli_probe.h"
+#include "config.h"
 
 static const char *const cli_code_names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+static const char *const cli_names_lower[] = {"ok", "warning", "critical", "unknown"};
 
 enum cli_code cli_code_of(const struct probe *p, const struct probe_result *r)
 {
@@ -168,9 +170,14 @@ int cli_stats_add(struct cli_stats *st, const struct probe *p, const struct prob
 {
 	enum cli_code code = cli_code_of(p, r);
 
+	st->runs++;
 	st->count[code]++;
 	if ((int)code > st->worst)
 		st->worst = (int)code;
+	if (r->reason == PR_TIMEOUT) { /* lost, as ping says: no latency to speak of */
+		st->timed_out++;
+		return 0;
+	}
 	if (st->n == st->cap) {
 		size_t cap = st->cap ? st->cap * 2 : 16;
 		uint32_t *v = realloc(st->latency_us, cap * sizeof(*v));
@@ -189,24 +196,61 @@ static int out_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* min/median/max in ms; false when no run ended in time. */
+static bool out_latency(struct cli_stats *st, double *min, double *med, double *max)
+{
+	const uint32_t *v = st->latency_us;
+	if (st->n == 0)
+		return false;
+	qsort(st->latency_us, st->n, sizeof(*v), out_cmp);
+	*min = v[0] / 1000.0;
+	*max = v[st->n - 1] / 1000.0;
+	*med = st->n % 2 ? v[st->n / 2] / 1000.0
+	                 : (v[st->n / 2 - 1] + (double)v[st->n / 2]) / 2000.0;
+	return true;
+}
+
+void cli_out_series(FILE *f, const struct probe *p, struct cli_stats *st)
+{
+	char type[32];
+	double min, med, max;
+	const char *sep = ": ";
+
+	out_type(p, type, sizeof(type));
+	fprintf(f, "%s %s - %u runs", type, cli_code_names[st->worst < 0 ? CLI_UNKNOWN : st->worst],
+	        st->runs);
+	for (int c = CLI_OK; c <= CLI_UNKNOWN; c++) {
+		if (st->count[c] == 0)
+			continue;
+		fprintf(f, "%s%u %s", sep, st->count[c], cli_names_lower[c]);
+		sep = ", ";
+	}
+	if (st->timed_out > 0)
+		fprintf(f, " (%u timed out)", st->timed_out);
+	if (out_latency(st, &min, &med, &max))
+		fprintf(f, "; latency min/median/max %.3f/%.3f/%.3f ms | time=%.6fs;;;0", min, med,
+		        max, med / 1000.0);
+	fputc('\n', f);
+}
+
 void cli_out_summary(FILE *f, const struct probe *p, struct cli_stats *st, bool json)
 {
-	if (st->n == 0)
+	double min, med, max;
+	bool measured = out_latency(st, &min, &med, &max);
+
+	if (st->runs == 0)
 		return;
-	qsort(st->latency_us, st->n, sizeof(*st->latency_us), out_cmp);
-	double min = st->latency_us[0] / 1000.0, max = st->latency_us[st->n - 1] / 1000.0;
-	double med = st->n % 2
-	                     ? st->latency_us[st->n / 2] / 1000.0
-	                     : (st->latency_us[st->n / 2 - 1] + (double)st->latency_us[st->n / 2]) /
-	                               2000.0;
 	if (json) {
-		json_t *o = json_pack("{s:{s:s, s:I, s:I, s:I, s:I, s:I, s:{s:f, s:f, s:f}}}",
-		                      "summary", "check", p->label, "runs", (json_int_t)st->n, "ok",
-		                      (json_int_t)st->count[CLI_OK], "warning",
-		                      (json_int_t)st->count[CLI_WARNING], "critical",
-		                      (json_int_t)st->count[CLI_CRITICAL], "unknown",
-		                      (json_int_t)st->count[CLI_UNKNOWN], "latency_ms", "min", min,
-		                      "median", med, "max", max);
+		json_t *o = json_pack(
+		        "{s:{s:s, s:I, s:I, s:I, s:I, s:I, s:I}}", "summary", "check", p->label,
+		        "runs", (json_int_t)st->runs, "ok", (json_int_t)st->count[CLI_OK],
+		        "warning", (json_int_t)st->count[CLI_WARNING], "critical",
+		        (json_int_t)st->count[CLI_CRITICAL], "unknown",
+		        (json_int_t)st->count[CLI_UNKNOWN], "timed_out", (json_int_t)st->timed_out);
+		json_object_set_new(json_object_get(o, "summary"), "latency_ms",
+		                    measured ? json_pack("{s:f, s:f, s:f}", "min", min, "median",
+		                                         med, "max", max)
+		                             : json_null());
 		char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
 		if (s != NULL)
 			fprintf(f, "%s\n", s);
@@ -214,10 +258,16 @@ void cli_out_summary(FILE *f, const struct probe *p, struct cli_stats *st, bool 
 		json_decref(o);
 		return;
 	}
-	fprintf(f, "--- %s: %zu runs, %u ok, %u warning, %u critical, %u unknown\n", p->label,
-	        st->n, st->count[CLI_OK], st->count[CLI_WARNING], st->count[CLI_CRITICAL],
+	fprintf(f, "--- %s: %u runs, %u ok, %u warning, %u critical, %u unknown", p->label,
+	        st->runs, st->count[CLI_OK], st->count[CLI_WARNING], st->count[CLI_CRITICAL],
 	        st->count[CLI_UNKNOWN]);
-	fprintf(f, "latency min/median/max = %.3f/%.3f/%.3f ms\n", min, med, max);
+	if (st->timed_out > 0)
+		fprintf(f, ", %u timed out (not in the latency)", st->timed_out);
+	fputc('\n', f);
+	if (measured)
+		fprintf(f, "latency min/median/max = %.3f/%.3f/%.3f ms\n", min, med, max);
+	else
+		fprintf(f, "latency: no run ended in time\n");
 }
 
 void cli_stats_free(struct cli_stats *st)
@@ -225,6 +275,40 @@ void cli_stats_free(struct cli_stats *st)
 	free(st->latency_us);
 	st->latency_us = NULL;
 	st->n = st->cap = 0;
+}
+
+/* The message's path inside the check: "port: expected ...", or NULL. */
+const char *cli_err_tail(const char *msg)
+{
+	const char *at = strstr(msg, "services[0].checks[0]");
+	return at != NULL ? at + strlen("services[0].checks[0]") : NULL;
+}
+
+/* "healthd probe tcp: --port: expected integer 1-65535" */
+void cli_out_config_error(FILE *f, const char *type, const char *msg)
+{
+	const char *t = cli_err_tail(msg);
+	fprintf(f, "%s %s: ", CLI_NAME, type);
+	if (t == NULL) {
+		fprintf(f, "%s\n", msg);
+		return;
+	}
+	if (t[0] == '.') {
+		size_t n = strcspn(t + 1, ".[:");
+		fputs("--", f);
+		for (size_t i = 0; i < n; i++)
+			fputc(t[1 + i] == '_' ? '-' : t[1 + i], f);
+		t += 1 + n;
+	} else if (t[0] == ':') {
+		t += t[1] == ' ' ? 2 : 1; /* about the check itself: the message alone */
+	}
+	/* The loader's advice is for a config file; the command line has its own. */
+	size_t tl = strlen(t), hl = strlen(CONFIG_SOURCE_CHECK_HINT);
+	if (tl >= hl && strcmp(t + tl - hl, CONFIG_SOURCE_CHECK_HINT) == 0)
+		fprintf(f, "%.*s (give --source an address of this node, or none)\n",
+		        (int)(tl - hl), t);
+	else
+		fprintf(f, "%s\n", t);
 }
 
 static void out_keys(FILE *f, const char *const *keys)
@@ -261,12 +345,13 @@ const char cli_probe_usage[] =
         "\"--\" is the command (exec).\n"
         "\n"
         "  --json        one JSON object per run (and a summary after several)\n"
-        "  -c, --count N run N times, then print min/median/max latency\n"
+        "  -c, --count N run N times: a plugin line for all, one line per run, then\n"
+        "                min/median/max latency of the runs that did not time out\n"
         "  -i, --interval D  time between runs (default 1s)\n"
         "  -v            log what the probe does (stderr)\n"
         "\n"
         "exit codes (monitoring plugins): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also bad\n"
-        "options); after several runs the worst.\n";
+        "options, and an exec check's exit 3); after several runs the worst.\n";
 
 void cli_out_help(FILE *f, const struct probe_ops *ops)
 {

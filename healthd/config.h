@@ -123,6 +123,10 @@ struct config {
 	size_t nservices;
 };
 
+/* The end of the message that refuses a source no local interface has: advice for a config
+ * file, which `healthd probe` replaces with its own. */
+#define CONFIG_SOURCE_CHECK_HINT " (set \"source_check\": false to skip)"
+
 struct config *config_load_file(const char *file, struct config_error *err);
 struct config *config_load_string(const char *text, const char *name, struct config_error *err);
 /* The normalized config: every default filled in, durations in canonical form. */

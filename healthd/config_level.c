@@ -188,15 +188,15 @@ static void level_source_local(struct config_loader *ld, const struct config_sou
 		return;
 	inet_ntop(u->family, &u->addr, addr, sizeof(addr));
 	if (rc < 0)
-		config_err_at(ld->e, u->path, NULL,
-		              "cannot tell whether %s is configured locally: %s (set "
-		              "\"source_check\": false to skip)",
-		              addr, why);
+		config_err_at(
+		        ld->e, u->path, NULL,
+		        "cannot tell whether %s is configured locally: %s" CONFIG_SOURCE_CHECK_HINT,
+		        addr, why);
 	else
-		config_err_at(ld->e, u->path, NULL,
-		              "%s is not configured on any local interface (set "
-		              "\"source_check\": false to skip)",
-		              addr);
+		config_err_at(
+		        ld->e, u->path, NULL,
+		        "%s is not configured on any local interface" CONFIG_SOURCE_CHECK_HINT,
+		        addr);
 }
 
 void config_level_check_sources(struct config_loader *ld)

@@ -63,6 +63,11 @@ probe tcp --host "$SERVICE_ADDR" --port "$NGINX_PORT" -c 3 -i 100ms
 expect "tcp --count 3: three runs, then min/median/max" 0 \
 	"^latency min/median/max = [0-9.]+/[0-9.]+/[0-9.]+ ms$"
 if [ "$(grep -c '^[123]: TCP OK - ' "$T/out")" = 3 ]; then ok "tcp --count 3: one line per run"; else not_ok "one line per run" "$OUT"; fi
+if head -n 1 "$T/out" | grep -Eq '^TCP OK - 3 runs: 3 ok; latency min/median/max [0-9.]+/[0-9.]+/[0-9.]+ ms \| time=[0-9]+\.[0-9]{6}s;;;0$'; then
+	ok "tcp --count 3: the first line is the series' plugin line: $(head -n 1 "$T/out")"
+else
+	not_ok "tcp --count 3: the first line is a plugin line" "$(head -n 1 "$T/out")"
+fi
 stop_nginx
 probe tcp --host "$SERVICE_ADDR" --port "$NGINX_PORT"
 expect "tcp: nginx stopped: CRITICAL refused" 2 "^TCP CRITICAL - refused: "

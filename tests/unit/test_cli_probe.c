@@ -92,6 +92,25 @@ START_TEST(bad_options_are_unknown_and_name_the_flag)
 	ck_assert_int_eq(run("tcp", "--host", "127.0.0.1", "--port", "1", "--source", "::1x", NULL),
 	                 CLI_UNKNOWN);
 	ck_assert_ptr_nonnull(strstr(errout, "--source.ipv6: expected a numeric IPv6 address"));
+	/* one address per family: the second IPv4 address is not silently the one used */
+	ck_assert_int_eq(run("tcp", "--host", "127.0.0.1", "--port", "1", "--source", "127.0.0.1",
+	                     "--source", "127.0.0.2", NULL),
+	                 CLI_UNKNOWN);
+	ck_assert_str_eq(out, "");
+	ck_assert_msg(strstr(errout, "--source: two IPv4 addresses (127.0.0.1, 127.0.0.2)") != NULL,
+	              "%s", errout);
+	ck_assert_int_eq(
+	        run("tcp", "--host", "127.0.0.1", "--port", "1", "--source", "::1,::2", NULL),
+	        CLI_UNKNOWN);
+	ck_assert_msg(strstr(errout, "--source: two IPv6 addresses (::1, ::2)") != NULL, "%s",
+	              errout);
+	/* a source the node does not have: no advice the command line cannot follow */
+	ck_assert_int_eq(
+	        run("tcp", "--host", "127.0.0.1", "--port", "1", "--source", "192.0.2.99", NULL),
+	        CLI_UNKNOWN);
+	ck_assert_msg(strstr(errout, "192.0.2.99 is not configured on any local interface") != NULL,
+	              "%s", errout);
+	ck_assert_msg(strstr(errout, "source_check") == NULL, "%s", errout);
 	ck_assert_int_eq(run("nosuch", NULL), CLI_UNKNOWN);
 	ck_assert_ptr_nonnull(strstr(errout, "unknown probe type \"nosuch\""));
 	ck_assert_int_eq(run("exec", "--count", "0", "--", "true", NULL), CLI_UNKNOWN);
@@ -162,7 +181,12 @@ END_TEST
 START_TEST(a_series_ends_with_min_median_max)
 {
 	ck_assert_int_eq(run("exec", "-c", "3", "-i", "10ms", "--", "/bin/true", NULL), CLI_OK);
-	ck_assert_msg(strncmp(out, "1: EXEC OK - exit 0 (", 21) == 0, "%s", out);
+	/* the first line is a plugin line for the whole series; the runs follow */
+	ck_assert_msg(strncmp(out, "EXEC OK - 3 runs: 3 ok; latency min/median/max ", 47) == 0,
+	              "%s", out);
+	ck_assert_msg(strstr(strchr(out, '\n'), " | time=") == NULL, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, " ms | time="));
+	ck_assert_ptr_nonnull(strstr(out, "s;;;0\n1: EXEC OK - exit 0 ("));
 	ck_assert_ptr_nonnull(strstr(out, "\n3: EXEC OK - exit 0 ("));
 	ck_assert_ptr_nonnull(strstr(out, "\n--- exec /bin/true: 3 runs, 3 ok, 0 warning, "
 	                                  "0 critical, 0 unknown\nlatency min/median/max = "));
@@ -176,6 +200,61 @@ START_TEST(a_series_ends_with_min_median_max)
 	unlink("/tmp/test_cli_probe.flag");
 	ck_assert_ptr_nonnull(strstr(out, "{\"summary\":{\"check\":"));
 	ck_assert_ptr_nonnull(strstr(out, "\"runs\":2,\"ok\":1,\"warning\":1,"));
+}
+END_TEST
+
+/* Like ping: a run that timed out is counted and named, never part of the latency. */
+START_TEST(timed_out_runs_are_lost_not_latency)
+{
+	const char *script = "n=$(cat /tmp/test_cli_probe.count 2>/dev/null || echo 0);"
+	                     " echo $((n + 1)) >/tmp/test_cli_probe.count;"
+	                     " if [ $n = 1 ]; then sleep 5; fi; exit 0";
+	unlink("/tmp/test_cli_probe.count");
+	ck_assert_int_eq(run("exec", "-c", "3", "-i", "10ms", "--timeout", "300ms", "--", "/bin/sh",
+	                     "-c", script, NULL),
+	                 CLI_CRITICAL);
+	unlink("/tmp/test_cli_probe.count");
+	ck_assert_msg(strncmp(out,
+	                      "EXEC CRITICAL - 3 runs: 2 ok, 1 critical (1 timed out); latency "
+	                      "min/median/max ",
+	                      78) == 0,
+	              "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\n2: EXEC CRITICAL - timeout: "));
+	ck_assert_ptr_nonnull(strstr(out, "\n--- exec /bin/sh -c n=$(cat"));
+	ck_assert_ptr_nonnull(strstr(out, ": 3 runs, 2 ok, 0 warning, 1 critical, 0 unknown, "
+	                                  "1 timed out (not in the latency)\n"));
+	double min, med, max;
+	const char *l = strstr(out, "\nlatency min/median/max = ");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(sscanf(l, "\nlatency min/median/max = %lf/%lf/%lf ms", &min, &med, &max),
+	                 3);
+	/* two quick runs: the 300ms of the one that timed out are in none of the three */
+	ck_assert(min <= med && med <= max);
+	ck_assert_msg(max < 150, "max %f", max);
+	double off = med - (min + max) / 2; /* the median of two, as printed to 1us */
+	ck_assert_msg(off < 0.002 && off > -0.002, "%f %f %f", min, med, max);
+	/* --json: the summary says so too */
+	unlink("/tmp/test_cli_probe.count");
+	ck_assert_int_eq(run("exec", "--json", "-c", "3", "-i", "10ms", "--timeout", "300ms", "--",
+	                     "/bin/sh", "-c", script, NULL),
+	                 CLI_CRITICAL);
+	unlink("/tmp/test_cli_probe.count");
+	const char *sum = strstr(out, "{\"summary\":");
+	ck_assert_ptr_nonnull(sum);
+	json_t *j = json_loads(sum, JSON_DISABLE_EOF_CHECK, NULL);
+	ck_assert_ptr_nonnull(j);
+	json_t *o = json_object_get(j, "summary");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "runs")), 3);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "timed_out")), 1);
+	ck_assert(json_real_value(json_object_get(json_object_get(o, "latency_ms"), "max")) < 150);
+	json_decref(j);
+	/* every run timed out: nothing to measure, and the plugin line says so */
+	ck_assert_int_eq(run("exec", "-c", "2", "-i", "10ms", "--timeout", "100ms", "--", "sleep",
+	                     "5", NULL),
+	                 CLI_CRITICAL);
+	ck_assert_msg(strncmp(out, "EXEC CRITICAL - 2 runs: 2 critical (2 timed out)\n", 49) == 0,
+	              "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\nlatency: no run ended in time\n"));
 }
 END_TEST
 
@@ -214,6 +293,7 @@ static Suite *cli_probe_suite(void)
 	tcase_add_test(tc, tcp_ok_with_source_and_json);
 	tcase_add_test(tc, values_take_the_type_the_key_accepts);
 	tcase_add_test(tc, a_series_ends_with_min_median_max);
+	tcase_add_test(tc, timed_out_runs_are_lost_not_latency);
 	tcase_add_test(tc, human_output_prints_float_facts_short);
 	suite_add_tcase(s, tc);
 	return s;
