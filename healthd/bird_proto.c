@@ -1,5 +1,5 @@
 /* Mode "protocol": one BIRD protocol per service (its "bird_protocol"), switched with
- * "enable NAME" / "disable NAME". No configure, so nothing is reloaded.
+ * enable "NAME" / disable "NAME". No configure, so nothing is reloaded.
  *
  * Any later configure (by anyone) or a BIRD restart puts every protocol back to its
  * config-file state, so healthd re-asserts every protocol's wanted state: after every
@@ -69,7 +69,7 @@ static void proto_done(struct bird *b, const struct bird_reply *r, void *arg)
 	int already = e->inflight_up ? 10 : 8, changed = e->inflight_up ? 11 : 9;
 	if (r->error != 0 || (r->first != already && r->first != changed)) {
 		log_msg(e->complained ? LOG_DEBUG : LOG_ERR, __func__,
-		        "BIRD refused \"%s %s\" (service %s): %04d %s; is %s a protocol in "
+		        "BIRD refused %s \"%s\" (service %s): %04d %s; is %s a protocol in "
 		        "BIRD's configuration?",
 		        verb, name, e->svc->name, r->error ? r->error : r->first, r->msg, name);
 		e->broken = true;
@@ -103,7 +103,9 @@ static void proto_flush(struct bird *b)
 		struct proto_entry *e = &bp->e[i];
 		if (e->asserted || e->inflight || e->broken)
 			continue;
-		snprintf(cmd, sizeof(cmd), "%s %s", e->want_up ? "enable" : "disable",
+		/* Quoted, a pattern to BIRD: an unknown name is "8003 No protocols match" rather
+		 * than a syntax error. Names are identifiers: no wildcard in them. */
+		snprintf(cmd, sizeof(cmd), "%s \"%s\"", e->want_up ? "enable" : "disable",
 		         e->svc->bird_protocol);
 		int rc = b->io->send(b, cmd, proto_done, e);
 		if (rc < 0)
