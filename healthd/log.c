@@ -26,7 +26,11 @@ static unsigned long log_dropped;
 static void log_open_stderr(void)
 {
 	struct stat st;
-	if (log_fd != STDERR_FILENO || fstat(STDERR_FILENO, &st) != 0)
+	if (log_fd != STDERR_FILENO) /* log_init again: follow the fd 2 of now */
+		close(log_fd);
+	log_fd = STDERR_FILENO;
+	log_fd_socket = false;
+	if (fstat(STDERR_FILENO, &st) != 0)
 		return;
 	if (S_ISSOCK(st.st_mode)) {
 		log_fd_socket = true;

@@ -24,6 +24,10 @@ struct lab {
 	char gone[128];
 };
 
+/* The test's own fds 0-2, put back by lab_free: with CK_FORK=no every test runs in this
+ * process, and Check reports on the real stdout. */
+static int saved_std[3] = {-1, -1, -1};
+
 static void lab_gone(void *arg, const char *why)
 {
 	struct lab *l = arg;
@@ -35,6 +39,9 @@ static void lab_init_with(struct lab *l, const char *text)
 	int in[2], out[2], err[2];
 	memset(l, 0, sizeof(*l));
 	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < 3; i++)
+		if (saved_std[i] < 0)
+			saved_std[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
 	ck_assert_int_eq(pipe(in), 0);
 	ck_assert_int_eq(pipe(out), 0);
 	ck_assert_int_eq(pipe2(err, O_NONBLOCK), 0);
@@ -69,6 +76,11 @@ static void lab_free(struct lab *l)
 	speaker_free(l->sp);
 	event_base_free(l->base);
 	config_free(l->cfg);
+	for (int i = 0; i < 3; i++)
+		dup2(saved_std[i], i);
+	close(l->to_stdin);
+	close(l->from_stdout);
+	close(l->from_stderr);
 }
 
 /* Run the loop until nothing is pending or 'ms' have passed. */
