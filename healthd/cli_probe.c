@@ -17,6 +17,7 @@
 #include "config.h"
 #include "duration.h"
 #include "log.h"
+#include "monotime.h"
 
 #define CLI_PREFIX    "255.255.255.255/32" /* a service needs one; no probe source is in it */
 #define CLI_CANDS     6
@@ -360,7 +361,7 @@ static void cli_done_cb(struct probe *p, const struct probe_result *res, void *a
 		return;
 	}
 	/* Like ping: the next run starts one interval after this one started. */
-	gettimeofday(&now, NULL);
+	mono_now(&now);
 	timersub(&now, &p->started, &ran);
 	int64_t left =
 	        (int64_t)r->interval_ms * 1000 - ((int64_t)ran.tv_sec * 1000000 + ran.tv_usec);

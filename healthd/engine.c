@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "ifaddr.h"
 #include "log.h"
+#include "monotime.h"
 #include "service.h"
 #include "speaker.h"
 
@@ -46,12 +47,6 @@ struct engine {
 	bool stopping;
 };
 
-static void timeval_from_ms(struct timeval *tv, uint32_t ms)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (suseconds_t)(ms % 1000) * 1000;
-}
-
 static uint32_t engine_jitter(uint32_t range_ms)
 {
 	return range_ms > 1 ? (uint32_t)(random() % range_ms) : 0;
@@ -70,10 +65,10 @@ static void engine_check_schedule(struct engine_check *ec, const struct probe *p
 	struct timeval now, ran, tv;
 
 	/* Due `every` after the run started; never in the past. */
-	gettimeofday(&now, NULL);
+	mono_now(&now);
 	timersub(&now, &p->started, &ran);
 	uint64_t ran_ms = ran.tv_sec < 0 ? 0 : (uint64_t)ran.tv_sec * 1000 + ran.tv_usec / 1000;
-	timeval_from_ms(&tv, ran_ms >= every ? 0 : every - (uint32_t)ran_ms);
+	ms_to_tv(&tv, ran_ms >= every ? 0 : every - (uint32_t)ran_ms);
 	evtimer_add(ec->timer, &tv);
 }
 
@@ -306,17 +301,17 @@ int engine_run(struct engine *eng)
 		struct engine_service *es = &eng->services[i];
 		if (es->poll_timer != NULL) {
 			engine_service_poll(-1, 0, es); /* before the first probe */
-			timeval_from_ms(&tv, es->svc->cfg->timing.interval_ms);
+			ms_to_tv(&tv, es->svc->cfg->timing.interval_ms);
 			evtimer_add(es->poll_timer, &tv);
 		}
 		for (size_t j = 0; j < es->svc->nchecks; j++) {
-			timeval_from_ms(&tv, engine_jitter(es->checks[j].cfg->timing.interval_ms));
+			ms_to_tv(&tv, engine_jitter(es->checks[j].cfg->timing.interval_ms));
 			evtimer_add(es->checks[j].timer, &tv);
 		}
 	}
 	speaker_sync(eng->sp); /* withdraw_on_start: clear what a previous run left */
 	if (eng->reannounce != NULL) {
-		timeval_from_ms(&tv, eng->cfg->speaker.reannounce_ms);
+		ms_to_tv(&tv, eng->cfg->speaker.reannounce_ms);
 		evtimer_add(eng->reannounce, &tv);
 	}
 	log_info("started: %zu service%s", eng->nservices, eng->nservices == 1 ? "" : "s");

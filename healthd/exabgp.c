@@ -18,6 +18,7 @@
 
 #include "exabgp.h"
 #include "log.h"
+#include "monotime.h"
 #include "outbuf.h"
 #include "speaker.h"
 
@@ -126,7 +127,7 @@ static void exabgp_ack_push(struct exabgp *x, char *cmd)
 	}
 	struct exabgp_ack *a = &x->acks[(x->ack_head + x->ack_count) % EXABGP_ACKS_MAX];
 	a->cmd = cmd;
-	gettimeofday(&a->sent, NULL);
+	mono_now(&a->sent);
 	x->ack_count++;
 }
 
@@ -139,7 +140,7 @@ static void exabgp_ack_expire(evutil_socket_t fd, short what, void *arg)
 	size_t expired = 0;
 	uint32_t limit = sp->cfg->speaker.ack_timeout_ms;
 
-	gettimeofday(&now, NULL);
+	mono_now(&now);
 	if (x->ack_count == 0)
 		return;
 	timersub(&now, &x->acks[x->ack_head].sent, &age);

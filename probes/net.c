@@ -1,6 +1,6 @@
 /* Non-blocking sockets for probes: numeric addresses only (the daemon never resolves
  * names: a probe must not depend on the DNS it may be checking), the node's unique source
- * address bound before connect, and the time left of a run's one deadline. */
+ * address bound before connect. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -191,16 +191,4 @@ int net_connect_result(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		return errno;
 	return err;
-}
-
-unsigned net_ms_left(const struct timeval *deadline)
-{
-	struct timeval now, d;
-
-	gettimeofday(&now, NULL);
-	if (!timercmp(&now, deadline, <))
-		return 0;
-	timersub(deadline, &now, &d);
-	/* Round up: a run with 0.4 ms left is not over yet. */
-	return (unsigned)(d.tv_sec * 1000 + (d.tv_usec + 999) / 1000);
 }

@@ -34,7 +34,5 @@ int net_connect(const struct sockaddr *dst, socklen_t dstlen, int type,
                 const struct source_addr *src, bool *in_progress);
 /* After writability: 0 if the connect succeeded, else the errno it failed with. */
 int net_connect_result(int fd);
-/* Milliseconds from now until deadline, 0 when passed. */
-unsigned net_ms_left(const struct timeval *deadline);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../healthd/log.h"
+#include "../healthd/monotime.h"
 #include "probe.h"
 
 static const struct probe_ops *const registry[] = {
@@ -168,7 +169,7 @@ void probe_run(struct probe *p, struct event_base *base)
 	}
 	struct timeval tv = {p->timeout_ms / 1000, (p->timeout_ms % 1000) * 1000};
 	struct timeval deadline;
-	gettimeofday(&p->started, NULL);
+	mono_now(&p->started);
 	timeradd(&p->started, &tv, &deadline);
 	json_decref(p->facts);
 	p->facts = json_object();
@@ -188,7 +189,7 @@ static void probe_finish(struct probe *p, enum probe_reason reason, const char *
 	p->pending = false;
 	evtimer_del(p->deadline_ev);
 	p->ops->cancel(p);
-	gettimeofday(&now, NULL);
+	mono_now(&now);
 	timersub(&now, &p->started, &d);
 	r->latency_us = d.tv_sec < 0 ? 0 : (uint32_t)(d.tv_sec * 1000000 + d.tv_usec);
 	r->reason = reason;

@@ -96,7 +96,7 @@ struct probe {
 	/* run state, owned by probe.c */
 	struct event_base *base;
 	struct event *deadline_ev;
-	struct timeval started;
+	struct timeval started; /* CLOCK_MONOTONIC (healthd/monotime.h) */
 	bool running;
 	bool starting; /* inside ops->start: a result waits for the loop (pending) */
 	bool pending;
