@@ -23,6 +23,8 @@ LIB_SRCS = $(filter-out healthd/main.c,$(SRCS))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TESTLIB_SRCS = tests/unit/testlib.c tests/unit/dns_fake.c tests/unit/tcp_fake.c
+TESTLIB_OBJS = $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
@@ -37,9 +39,17 @@ $(BUILD)/%.o: %.c $(wildcard healthd/*.h probes/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h healthd/*.h probes/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+# Every unit test links the tests' own library (testlib.c, the fakes); named outside a
+# pattern, so that make keeps its objects.
+$(UNIT_BINS): $(TESTLIB_OBJS)
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(TESTLIB_OBJS) $(LIB_OBJS) $(LDLIBS) \
+		$(CHECK_LIBS)
 
 $(BUILD)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)

@@ -7,40 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../healthd/log.h"
 #include "../../probes/child.h"
-#include "unit.h"
-
-static struct event_base *base;
-
-static void setup(void)
-{
-	log_init("test_child", false, LOG_DAEMON, LOG_DEBUG);
-	base = event_base_new();
-	ck_assert_ptr_nonnull(base);
-	ck_assert_int_eq(child_init(base), 0);
-}
-
-static void teardown(void)
-{
-	child_shutdown();
-	event_base_free(base);
-}
-
-static long ms_since(const struct timeval *start)
-{
-	struct timeval now, d;
-	gettimeofday(&now, NULL);
-	timersub(&now, start, &d);
-	return d.tv_sec * 1000 + d.tv_usec / 1000;
-}
-
-static void spin(unsigned ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	event_base_loopexit(base, &tv);
-	event_base_dispatch(base);
-}
+#include "testlib.h"
 
 static void child_done(struct child *c, int wstatus, void *arg)
 {
@@ -52,34 +20,10 @@ static void child_done(struct child *c, int wstatus, void *arg)
 /* Spin until the done callback has run; bounded. */
 static void wait_done(const int *st)
 {
-	struct timeval start;
-	gettimeofday(&start, NULL);
+	uint64_t start = tl_now_ms();
 	while (*st == -1) {
-		ck_assert_msg(ms_since(&start) < 3000, "child did not finish");
-		spin(10);
-	}
-}
-
-/* Spin until this process has no child left, live or zombie; bounded. */
-static void assert_no_children(void)
-{
-	struct timeval start;
-	int zombie_turns = 0;
-
-	gettimeofday(&start, NULL);
-	for (;;) {
-		siginfo_t si;
-		si.si_pid = 0;
-		/* Peek, never reap: reaping is the handler's job, and a zombie that lasts
-		 * several turns of the loop is one the handler missed. */
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0) {
-			ck_assert_int_eq(errno, ECHILD);
-			return;
-		}
-		if (si.si_pid != 0)
-			ck_assert_msg(++zombie_turns < 20, "zombie %d not reaped", (int)si.si_pid);
-		ck_assert_msg(ms_since(&start) < 3000, "children still running");
-		spin(10);
+		ck_assert_msg(tl_now_ms() - start < 3000, "child did not finish");
+		tl_spin(tl_base, 10);
 	}
 }
 
@@ -90,7 +34,7 @@ START_TEST(test_capture)
 	int err = 0, st = -1;
 	size_t len;
 
-	struct child *c = child_spawn(base, &spec, child_done, &st, &err);
+	struct child *c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_int_gt(child_pid(c), 0);
 	wait_done(&st);
@@ -99,7 +43,7 @@ START_TEST(test_capture)
 	ck_assert_uint_eq(len, 15);
 	ck_assert(!child_output_truncated(c));
 	child_free(c);
-	assert_no_children();
+	tl_assert_no_children();
 }
 END_TEST
 
@@ -109,7 +53,7 @@ START_TEST(test_cap)
 	int err = 0, st = -1;
 	size_t len;
 
-	struct child *c = child_spawn(base, &spec, child_done, &st, &err);
+	struct child *c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	wait_done(&st);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 4);
@@ -121,7 +65,7 @@ START_TEST(test_cap)
 	/* Nothing kept at all, still drained. */
 	spec.max_output = 0;
 	st = -1;
-	c = child_spawn(base, &spec, child_done, &st, &err);
+	c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	wait_done(&st);
 	ck_assert_str_eq(child_output(c, &len), "");
@@ -138,15 +82,15 @@ START_TEST(test_spawn_errors)
 	struct child_spec spec = {.argv = missing};
 	int err = 0, st = -1;
 
-	ck_assert_ptr_null(child_spawn(base, &spec, child_done, &st, &err));
+	ck_assert_ptr_null(child_spawn(tl_base, &spec, child_done, &st, &err));
 	ck_assert_int_eq(err, ENOENT);
 	spec.argv = notexec;
-	ck_assert_ptr_null(child_spawn(base, &spec, child_done, &st, &err));
+	ck_assert_ptr_null(child_spawn(tl_base, &spec, child_done, &st, &err));
 	ck_assert_int_eq(err, EACCES);
 	spec.argv = empty;
-	ck_assert_ptr_null(child_spawn(base, &spec, child_done, &st, &err));
+	ck_assert_ptr_null(child_spawn(tl_base, &spec, child_done, &st, &err));
 	ck_assert_int_eq(err, EINVAL);
-	assert_no_children();
+	tl_assert_no_children();
 }
 END_TEST
 
@@ -156,12 +100,12 @@ START_TEST(test_free_running)
 	struct child_spec spec = {.argv = argv};
 	int err = 0, st = -1;
 
-	struct child *c = child_spawn(base, &spec, child_done, &st, &err);
+	struct child *c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	pid_t pid = child_pid(c);
-	spin(20);
+	tl_spin(tl_base, 20);
 	child_free(c); /* killed now, reaped by the handler later */
-	assert_no_children();
+	tl_assert_no_children();
 	ck_assert_int_eq(kill(pid, 0), -1);
 	ck_assert_int_eq(st, -1); /* an abandoned child reports nothing */
 }
@@ -174,12 +118,12 @@ START_TEST(test_orphans_reaped)
 	struct child_spec spec = {.shell = "setsid sleep 0.4 & sleep 0.1", .max_output = 64};
 	int err = 0, st = -1;
 
-	struct child *c = child_spawn(base, &spec, child_done, &st, &err);
+	struct child *c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	wait_done(&st);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	child_free(c);
-	assert_no_children();
+	tl_assert_no_children();
 }
 END_TEST
 
@@ -189,10 +133,10 @@ START_TEST(test_shutdown_with_children)
 	struct child_spec spec = {.argv = argv};
 	int err = 0, st = -1;
 
-	struct child *c = child_spawn(base, &spec, child_done, &st, &err);
+	struct child *c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	child_free(c);
-	c = child_spawn(base, &spec, child_done, &st, &err);
+	c = child_spawn(tl_base, &spec, child_done, &st, &err);
 	ck_assert_ptr_nonnull(c);
 	child_free(c);
 	child_shutdown(); /* kills, reaps and frees both without the loop */
@@ -203,7 +147,7 @@ START_TEST(test_shutdown_with_children)
 
 	/* Another base may take the handler only once it is released. */
 	struct event_base *other = event_base_new();
-	ck_assert_int_eq(child_init(base), 0);
+	ck_assert_int_eq(child_init(tl_base), 0);
 	ck_assert_int_eq(child_init(other), -1);
 	ck_assert_int_eq(errno, EBUSY);
 	child_shutdown();
@@ -217,7 +161,7 @@ static Suite *child_suite(void)
 {
 	Suite *s = suite_create("child");
 	TCase *tc = tcase_create("child");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, tl_child_setup, tl_child_teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_capture);
 	tcase_add_test(tc, test_cap);

@@ -5,41 +5,10 @@
 #include <string.h>
 
 #include "../../probes/dnsmsg.h"
+#include "dns_fake.h"
 #include "unit.h"
 
 /* ---------------------------------------------------------------- helpers */
-
-static ldns_pkt *query(const char *name, ldns_rr_type t, bool nsid)
-{
-	ldns_rdf *n = ldns_dname_new_frm_str(name);
-	ldns_pkt *q = dnsmsg_query(n, t, LDNS_RR_CLASS_IN, nsid);
-	ldns_rdf_deep_free(n);
-	ck_assert_ptr_nonnull(q);
-	return q;
-}
-
-/* A reply to q with the given answer records (zone-file lines), in wire format. */
-static uint8_t *reply_wire(const ldns_pkt *q, bool aa, ldns_pkt_rcode rcode, const char *const *rrs,
-                           size_t *len)
-{
-	ldns_pkt *r = ldns_pkt_clone(q);
-	uint8_t *wire = NULL;
-
-	ldns_pkt_set_qr(r, true);
-	ldns_pkt_set_aa(r, aa);
-	ldns_pkt_set_rcode(r, (uint8_t)rcode);
-	ldns_pkt_set_edns_udp_size(r, 0);
-	ldns_rdf_deep_free(ldns_pkt_edns_data(r)); /* the setter does not free */
-	ldns_pkt_set_edns_data(r, NULL);
-	for (size_t i = 0; rrs != NULL && rrs[i] != NULL; i++) {
-		ldns_rr *rr = NULL;
-		ck_assert_int_eq(ldns_rr_new_frm_str(&rr, rrs[i], 0, NULL, NULL), LDNS_STATUS_OK);
-		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
-	}
-	ck_assert_int_eq(ldns_pkt2wire(&wire, r, len), LDNS_STATUS_OK);
-	ldns_pkt_free(r);
-	return wire;
-}
 
 static int check(const ldns_pkt *q, const uint8_t *w, size_t len, unsigned flags, char *why,
                  size_t whylen)
@@ -54,15 +23,13 @@ static int check(const ldns_pkt *q, const uint8_t *w, size_t len, unsigned flags
 	return rc;
 }
 
-static const char *const www_a[] = {"www.example.test. 300 IN A 192.0.2.1", NULL};
-
 /* ---------------------------------------------------------------- acceptance */
 
 START_TEST(accepts_matching_reply)
 {
-	ldns_pkt *q = query("www.example.test.", LDNS_RR_TYPE_A, false);
+	ldns_pkt *q = dns_query("www.example.test.", LDNS_RR_TYPE_A, false);
 	size_t len;
-	uint8_t *w = reply_wire(q, true, LDNS_RCODE_NOERROR, www_a, &len);
+	uint8_t *w = dns_reply_wire(q, true, LDNS_RCODE_NOERROR, www_a, &len);
 	char why[128] = "";
 
 	ck_assert_int_eq(ldns_pkt_rd(q), 0); /* RD off: authoritative servers only */
@@ -74,9 +41,9 @@ END_TEST
 
 START_TEST(ignores_wrong_id_qr_opcode)
 {
-	ldns_pkt *q = query("www.example.test.", LDNS_RR_TYPE_A, false);
+	ldns_pkt *q = dns_query("www.example.test.", LDNS_RR_TYPE_A, false);
 	size_t len;
-	uint8_t *w = reply_wire(q, true, LDNS_RCODE_NOERROR, www_a, &len);
+	uint8_t *w = dns_reply_wire(q, true, LDNS_RCODE_NOERROR, www_a, &len);
 	char why[128];
 
 	w[0] ^= 0x5a;
@@ -99,10 +66,10 @@ END_TEST
 
 START_TEST(ignores_wrong_question)
 {
-	ldns_pkt *q = query("www.example.test.", LDNS_RR_TYPE_A, false);
-	ldns_pkt *other = query("ftp.example.test.", LDNS_RR_TYPE_A, false);
-	ldns_pkt *txt = query("www.example.test.", LDNS_RR_TYPE_TXT, false);
-	ldns_pkt *upper = query("WWW.Example.TEST.", LDNS_RR_TYPE_A, false);
+	ldns_pkt *q = dns_query("www.example.test.", LDNS_RR_TYPE_A, false);
+	ldns_pkt *other = dns_query("ftp.example.test.", LDNS_RR_TYPE_A, false);
+	ldns_pkt *txt = dns_query("www.example.test.", LDNS_RR_TYPE_TXT, false);
+	ldns_pkt *upper = dns_query("WWW.Example.TEST.", LDNS_RR_TYPE_A, false);
 	size_t len;
 	uint8_t *w;
 	char why[128];
@@ -110,15 +77,15 @@ START_TEST(ignores_wrong_question)
 	ldns_pkt_set_id(other, ldns_pkt_id(q));
 	ldns_pkt_set_id(txt, ldns_pkt_id(q));
 	ldns_pkt_set_id(upper, ldns_pkt_id(q));
-	w = reply_wire(other, true, LDNS_RCODE_NOERROR, NULL, &len);
+	w = dns_reply_wire(other, true, LDNS_RCODE_NOERROR, NULL, &len);
 	ck_assert_int_eq(check(q, w, len, 0, why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "question ftp.example.test."));
 	free(w);
-	w = reply_wire(txt, true, LDNS_RCODE_NOERROR, NULL, &len);
+	w = dns_reply_wire(txt, true, LDNS_RCODE_NOERROR, NULL, &len);
 	ck_assert_int_eq(check(q, w, len, 0, why, sizeof(why)), -1);
 	free(w);
 	/* Case is not identity: a server may echo the name in another case. */
-	w = reply_wire(upper, true, LDNS_RCODE_NOERROR, NULL, &len);
+	w = dns_reply_wire(upper, true, LDNS_RCODE_NOERROR, NULL, &len);
 	ck_assert_int_eq(check(q, w, len, 0, why, sizeof(why)), 0);
 	/* Class: byte 2 of the class field is the last byte of the question. */
 	w[len - 1] = LDNS_RR_CLASS_CH;
@@ -133,7 +100,7 @@ END_TEST
 
 START_TEST(question_count)
 {
-	ldns_pkt *q = query("example.test.", LDNS_RR_TYPE_AXFR, false);
+	ldns_pkt *q = dns_query("example.test.", LDNS_RR_TYPE_AXFR, false);
 	ldns_pkt *r = ldns_pkt_clone(q);
 	uint8_t *w = NULL;
 	size_t len;
@@ -156,9 +123,9 @@ END_TEST
 
 START_TEST(ignores_malformed_records)
 {
-	ldns_pkt *q = query("www.example.test.", LDNS_RR_TYPE_A, false);
+	ldns_pkt *q = dns_query("www.example.test.", LDNS_RR_TYPE_A, false);
 	size_t len;
-	uint8_t *w = reply_wire(q, true, LDNS_RCODE_NOERROR, www_a, &len);
+	uint8_t *w = dns_reply_wire(q, true, LDNS_RCODE_NOERROR, www_a, &len);
 	uint8_t *big = malloc(len + 3);
 	char why[128];
 
@@ -192,7 +159,7 @@ END_TEST
 
 START_TEST(opt_and_tsig)
 {
-	ldns_pkt *q = query("www.example.test.", LDNS_RR_TYPE_A, true);
+	ldns_pkt *q = dns_query("www.example.test.", LDNS_RR_TYPE_A, true);
 	ldns_pkt *r = ldns_pkt_clone(q);
 	uint8_t *w = NULL, *w2;
 	size_t len;

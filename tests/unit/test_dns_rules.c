@@ -7,51 +7,16 @@
 #include "../../probes/dns_rules.h"
 #include "../../probes/dnsmsg.h"
 #include "../../probes/serial.h"
+#include "dns_fake.h"
 #include "unit.h"
-
-/* ---------------------------------------------------------------- helpers */
-
-static ldns_pkt *query(const char *name, ldns_rr_type t, bool nsid)
-{
-	ldns_rdf *n = ldns_dname_new_frm_str(name);
-	ldns_pkt *q = dnsmsg_query(n, t, LDNS_RR_CLASS_IN, nsid);
-	ldns_rdf_deep_free(n);
-	ck_assert_ptr_nonnull(q);
-	return q;
-}
-
-/* A reply to q with the given answer records (zone-file lines), in wire format. */
-static uint8_t *reply_wire(const ldns_pkt *q, bool aa, ldns_pkt_rcode rcode, const char *const *rrs,
-                           size_t *len)
-{
-	ldns_pkt *r = ldns_pkt_clone(q);
-	uint8_t *wire = NULL;
-
-	ldns_pkt_set_qr(r, true);
-	ldns_pkt_set_aa(r, aa);
-	ldns_pkt_set_rcode(r, (uint8_t)rcode);
-	ldns_pkt_set_edns_udp_size(r, 0);
-	ldns_rdf_deep_free(ldns_pkt_edns_data(r)); /* the setter does not free */
-	ldns_pkt_set_edns_data(r, NULL);
-	for (size_t i = 0; rrs != NULL && rrs[i] != NULL; i++) {
-		ldns_rr *rr = NULL;
-		ck_assert_int_eq(ldns_rr_new_frm_str(&rr, rrs[i], 0, NULL, NULL), LDNS_STATUS_OK);
-		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
-	}
-	ck_assert_int_eq(ldns_pkt2wire(&wire, r, len), LDNS_STATUS_OK);
-	ldns_pkt_free(r);
-	return wire;
-}
-
-static const char *const www_a[] = {"www.example.test. 300 IN A 192.0.2.1", NULL};
 
 /* ---------------------------------------------------------------- pass rules */
 
 static ldns_pkt *reply(ldns_rr_type t, bool aa, ldns_pkt_rcode rcode, const char *const *rrs)
 {
-	ldns_pkt *q = query("www.example.test.", t, false), *r = NULL;
+	ldns_pkt *q = dns_query("www.example.test.", t, false), *r = NULL;
 	size_t len;
-	uint8_t *w = reply_wire(q, aa, rcode, rrs, &len);
+	uint8_t *w = dns_reply_wire(q, aa, rcode, rrs, &len);
 	char why[128];
 
 	ck_assert_int_eq(dnsmsg_check(q, w, len, 0, &r, why, sizeof(why)), 0);

@@ -22,7 +22,7 @@
 #include "../../healthd/cfgerr.h"
 #include "../../probes/curlev.h"
 #include "../../probes/probe.h"
-#include "unit.h"
+#include "testlib.h"
 
 #define SKIP 77
 
@@ -72,15 +72,14 @@ static void remove_pki(void)
 static pid_t tls_server(int n, unsigned *port)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
-	socklen_t len = sizeof(sin);
 	char accept[32], cert[96], key[96];
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	pid_t pid;
 
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, len), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = 0;
+	int fd = tl_bind("127.0.0.1", SOCK_STREAM, port);
+	ck_assert_int_ge(fd, 0);
 	close(fd);
-	*port = ntohs(sin.sin_port);
+	sin.sin_port = htons(*port);
 	snprintf(accept, sizeof(accept), "127.0.0.1:%u", *port);
 	snprintf(cert, sizeof(cert), "%s/srv%d.pem", dir, n);
 	snprintf(key, sizeof(key), "%s/srv%d.key", dir, n);

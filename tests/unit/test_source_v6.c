@@ -4,9 +4,12 @@
  * once at bind time. Something listens on ::1 (TCP and UDP, one port), so a probe that
  * forgot the source would connect and not fail that way. Skipped without ::1. */
 #include <arpa/inet.h>
-#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include "dns_fake.h"
+#include "testlib.h"
 
 #define NOT_HERE "2001:db8::7"
 
@@ -18,20 +21,12 @@ struct listener {
 /* TCP and UDP on one ephemeral port of ::1; false when there is no IPv6 loopback. */
 static bool listen_v6(struct listener *l)
 {
-	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
-	socklen_t len = sizeof(sin6);
-
-	l->tfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (l->tfd < 0 || bind(l->tfd, (struct sockaddr *)&sin6, len) != 0) {
-		if (l->tfd >= 0)
-			close(l->tfd);
+	l->port = 0;
+	l->tfd = tl_listen("::1", &l->port);
+	if (l->tfd < 0)
 		return false;
-	}
-	ck_assert_int_eq(listen(l->tfd, 8), 0);
-	ck_assert_int_eq(getsockname(l->tfd, (struct sockaddr *)&sin6, &len), 0);
-	l->port = ntohs(sin6.sin6_port);
-	l->ufd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_eq(bind(l->ufd, (struct sockaddr *)&sin6, len), 0);
+	l->ufd = tl_bind("::1", SOCK_DGRAM, &l->port);
+	ck_assert_int_ge(l->ufd, 0);
 	return true;
 }
 
@@ -44,14 +39,13 @@ static void unlisten(struct listener *l)
 /* One run of type (config json, PORT already in it) from NOT_HERE: refused at bind. */
 static void refused_at_bind(const char *type, const char *json, const char *proto, unsigned port)
 {
-	struct event_base *base = event_base_new();
-	struct outcome o;
-	struct probe *p = mkprobe(type, json, 1000);
+	struct tl_outcome o;
+	struct probe *p = tl_probe(type, 1000, "%s", json);
 	char want[160];
 
 	p->source.has_v6 = true;
 	ck_assert_int_eq(inet_pton(AF_INET6, NOT_HERE, &p->source.v6), 1);
-	run(p, base, &o);
+	tl_run(tl_base, p, &o);
 	ck_assert_msg(o.r.reason == PR_CONNECT, "%s: %s %s", type,
 	              probe_reason_info(o.r.reason)->code, o.r.detail);
 	snprintf(want, sizeof(want),
@@ -61,7 +55,6 @@ static void refused_at_bind(const char *type, const char *json, const char *prot
 	              want);
 	ck_assert_uint_lt(o.r.latency_us, 500000); /* at once, not at the deadline */
 	probe_free(p);
-	event_base_free(base);
 }
 
 START_TEST(test_every_probe_binds_v6_source)
@@ -72,15 +65,15 @@ START_TEST(test_every_probe_binds_v6_source)
 		fprintf(stderr, "source_v6: no IPv6 loopback here: skipped\n");
 		return;
 	}
-	refused_at_bind("tcp", jsonf("{\"host\": \"::1\", \"port\": %u}", l.port), "", l.port);
-	refused_at_bind("http", jsonf("{\"url\": \"http://[::1]:%u/\"}", l.port), "", l.port);
+	refused_at_bind("tcp", tl_fmt("{\"host\": \"::1\", \"port\": %u}", l.port), "", l.port);
+	refused_at_bind("http", tl_fmt("{\"url\": \"http://[::1]:%u/\"}", l.port), "", l.port);
 	refused_at_bind("dns",
-	                jsonf("{\"server\": \"::1@%u\", \"name\": \"example.test\"}", l.port),
+	                tl_fmt("{\"server\": \"::1@%u\", \"name\": \"example.test\"}", l.port),
 	                " over udp", l.port);
 	refused_at_bind("dns",
-	                jsonf("{\"server\": \"::1@%u\", \"name\": \"example.test\", "
-	                      "\"transport\": \"tcp\"}",
-	                      l.port),
+	                tl_fmt("{\"server\": \"::1@%u\", \"name\": \"example.test\", "
+	                       "\"transport\": \"tcp\"}",
+	                       l.port),
 	                " over tcp", l.port);
 	unlisten(&l);
 }
@@ -90,6 +83,7 @@ static Suite *source_v6_suite(void)
 {
 	Suite *s = suite_create("source_v6");
 	TCase *tc = tcase_create("source_v6");
+	tcase_add_checked_fixture(tc, tl_base_setup, tl_base_teardown);
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_every_probe_binds_v6_source);
 	suite_add_tcase(s, tc);
