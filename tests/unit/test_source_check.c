@@ -7,38 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../healthd/config.h"
 #include "../../healthd/ifaddr.h"
 #include "../../healthd/source_check.h"
-#include "unit.h"
-
-#define NAME "t.json"
-
-static const char *errors_of(const char *text)
-{
-	static char joined[8192];
-	struct config_error err;
-	config_error_init(&err, NAME, NULL);
-	struct config *cfg = config_load_string(text, NAME, &err);
-	ck_assert_msg(cfg == NULL, "config accepted:\n%s", text);
-	joined[0] = '\0';
-	for (size_t i = 0; i < err.nmsgs; i++) {
-		strncat(joined, err.msgs[i], sizeof(joined) - strlen(joined) - 1);
-		strncat(joined, "\n", sizeof(joined) - strlen(joined) - 1);
-	}
-	config_error_free(&err);
-	return joined;
-}
-
-static struct config *load_ok(const char *text)
-{
-	struct config_error err;
-	config_error_init(&err, NAME, NULL);
-	struct config *cfg = config_load_string(text, NAME, &err);
-	ck_assert_msg(cfg != NULL && err.nmsgs == 0, "refused: %s", err.nmsgs ? err.msgs[0] : "?");
-	config_error_free(&err);
-	return cfg;
-}
+#include "testlib.h"
 
 static int local(int family, const char *text)
 {
@@ -89,7 +60,7 @@ END_TEST
 
 START_TEST(test_local_accepted)
 {
-	struct config *cfg = load_ok(
+	struct config *cfg = tl_config_ok(
 	        "{\"source\": {\"ipv4\": \"127.0.0.1\"},\n"
 	        " \"services\": [" SERVICE_WITH(", \"source\": {\"ipv4\": \"127.0.0.7\"}") "]}\n");
 	char a[INET6_ADDRSTRLEN];
@@ -101,7 +72,7 @@ START_TEST(test_local_accepted)
 	config_free(cfg);
 
 	if (local(AF_INET6, "::1") == 1) {
-		cfg = load_ok(
+		cfg = tl_config_ok(
 		        "{\"source\": {\"ipv6\": \"::1\"}, \"services\": [" SERVICE_WITH("") "]}");
 		config_free(cfg);
 	}
@@ -110,7 +81,7 @@ END_TEST
 
 START_TEST(test_refused_at_each_level)
 {
-	const char *got = errors_of(
+	const char *got = tl_config_errors(
 	        "{\"source\": {\"ipv4\": \"198.51.100.7\", \"ipv6\": \"2001:db8:ffff::7\"},\n"
 	        " \"defaults\": {\"source\": {\"ipv4\": \"127.0.0.1\"}},\n"
 	        " \"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\"],\n"
@@ -127,16 +98,15 @@ START_TEST(test_refused_at_each_level)
 	        "interface (set \"source_check\": false to skip)\n"
 	        "t.json:6:49: services[0].checks[0].source.ipv6: 2001:db8::9 is not configured on "
 	        "any local interface (set \"source_check\": false to skip)\n";
-	if (strcmp(got, want) != 0)
-		fprintf(stderr, "--- want:\n%s--- got:\n%s", want, got);
-	ck_assert_msg(strcmp(got, want) == 0, "errors differ (see stderr)");
+	tl_same_errors(NULL, got, want);
 }
 END_TEST
 
 START_TEST(test_switched_off)
 {
-	struct config *cfg = load_ok("{\"source\": {\"ipv4\": \"198.51.100.7\"}, \"source_check\": "
-	                             "false, \"services\": [" SERVICE_WITH("") "]}");
+	struct config *cfg =
+	        tl_config_ok("{\"source\": {\"ipv4\": \"198.51.100.7\"}, \"source_check\": "
+	                     "false, \"services\": [" SERVICE_WITH("") "]}");
 	ck_assert(!cfg->source_check);
 	json_t *j = config_to_json(cfg);
 	ck_assert(json_is_false(json_object_get(j, "source_check")));
@@ -144,8 +114,9 @@ START_TEST(test_switched_off)
 	config_free(cfg);
 
 	/* A source inside an announced prefix is refused even then. */
-	const char *got = errors_of("{\"source\": {\"ipv4\": \"192.0.2.53\"}, \"source_check\": "
-	                            "false, \"services\": [" SERVICE_WITH("") "]}");
+	const char *got =
+	        tl_config_errors("{\"source\": {\"ipv4\": \"192.0.2.53\"}, \"source_check\": "
+	                         "false, \"services\": [" SERVICE_WITH("") "]}");
 	ck_assert_msg(strstr(got, "lies inside announced prefix 192.0.2.53/32") != NULL, "%s", got);
 	ck_assert_msg(strstr(got, "not configured") == NULL, "%s", got);
 }
