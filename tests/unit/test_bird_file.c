@@ -12,25 +12,7 @@
 #include <unistd.h>
 
 #include "../../healthd/bird.h"
-#include "unit.h"
-
-static struct prefix pfx(const char *s)
-{
-	struct prefix p;
-	char err[128];
-	ck_assert_int_eq(prefix_parse(s, &p, err, sizeof(err)), 0);
-	return p;
-}
-
-static struct route_attrs plain(void)
-{
-	struct route_attrs a;
-	memset(&a, 0, sizeof(a));
-	a.next_hop = "self";
-	a.med = -1;
-	a.local_preference = -1;
-	return a;
-}
+#include "testlib.h"
 
 /* Render into a string the caller frees. */
 static char *render(enum bird_format format, int family, const struct speaker_route *r, size_t n)
@@ -93,13 +75,13 @@ END_TEST
 
 START_TEST(test_render_routes)
 {
-	struct prefix p4 = pfx("192.0.2.53/32"), p4b = pfx("192.0.2.0/24"),
-	              p4c = pfx("198.51.100.0/24"), p6 = pfx("2001:db8::53/128");
+	struct prefix p4 = tl_prefix("192.0.2.53/32"), p4b = tl_prefix("192.0.2.0/24"),
+	              p4c = tl_prefix("198.51.100.0/24"), p6 = tl_prefix("2001:db8::53/128");
 	char *comm[] = {"65000:53", "no-export", NULL};
 	char *large[] = {"65000:0:53", NULL};
 	char *ext[] = {"target:65000:53", NULL};
 	uint32_t path[] = {65010, 65011};
-	struct route_attrs full = plain(), bare = plain(), nh = plain();
+	struct route_attrs full = tl_plain_attrs(), bare = tl_plain_attrs(), nh = tl_plain_attrs();
 	full.med = 100;
 	full.local_preference = 200;
 	full.communities = comm;
@@ -138,8 +120,9 @@ END_TEST
 
 START_TEST(test_render_sets)
 {
-	struct prefix a = pfx("192.0.2.53/32"), b = pfx("192.0.2.54/32"), c = pfx("2001:db8::/48");
-	struct route_attrs at = plain();
+	struct prefix a = tl_prefix("192.0.2.53/32"), b = tl_prefix("192.0.2.54/32"),
+	              c = tl_prefix("2001:db8::/48");
+	struct route_attrs at = tl_plain_attrs();
 	struct speaker_route r[] = {
 	        {.pfx = &a, .sent = &at},
 	        {.pfx = &b, .sent = &at},

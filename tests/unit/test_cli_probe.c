@@ -1,9 +1,7 @@
 /* `healthd probe`: options become config keys of the right JSON type through the config
  * loader's own validation, and the output and exit codes follow the monitoring-plugins
  * convention. Real probes (exec, tcp on a socket this test listens on) on loopback. */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +10,7 @@
 #include <unistd.h>
 
 #include "../../healthd/cli_probe.h"
-#include "unit.h"
+#include "testlib.h"
 
 static char out[16384], errout[8192];
 
@@ -25,13 +23,11 @@ static void slurp(int fd, char *buf, size_t len)
 /* run("tcp", "--host", "127.0.0.1", NULL): the exit code; stdout in out, stderr in errout. */
 static int run(const char *first, ...)
 {
-	char *argv[64] = {"probe"};
-	int argc = 1;
+	char *argv[64];
 	va_list ap;
 
 	va_start(ap, first);
-	for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	int argc = tl_argv(argv, 64, "probe", first, ap);
 	va_end(ap);
 	FILE *o = tmpfile(), *e = tmpfile();
 	ck_assert(o != NULL && e != NULL);
@@ -120,24 +116,12 @@ START_TEST(bad_options_are_unknown_and_name_the_flag)
 }
 END_TEST
 
-static int listener(unsigned *port)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(fd, 16), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	*port = ntohs(sin.sin_port);
-	return fd;
-}
-
 START_TEST(tcp_ok_with_source_and_json)
 {
-	unsigned port;
+	unsigned port = 0;
 	char p[16];
-	int fd = listener(&port);
+	int fd = tl_listen("127.0.0.1", &port);
+	ck_assert_int_ge(fd, 0);
 
 	snprintf(p, sizeof(p), "%u", port);
 	ck_assert_int_eq(

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../../healthd/compat.h"
-#include "unit.h"
+#include "testlib.h"
 
 static struct compat_opts o;
 static char err[1024];
@@ -15,13 +15,11 @@ static char err[1024];
 /* parse("--rise", "2", NULL): 0, 1 (help) or -1 (err set). */
 static int parse(const char *first, ...)
 {
-	char *argv[64] = {"healthd"};
-	int argc = 1;
+	char *argv[64];
 	va_list ap;
 
 	va_start(ap, first);
-	for (const char *a = first; a != NULL && argc < 63; a = va_arg(ap, const char *))
-		argv[argc++] = (char *)a;
+	int argc = tl_argv(argv, 64, "healthd", first, ap);
 	va_end(ap);
 	compat_opts_free(&o);
 	err[0] = '\0';

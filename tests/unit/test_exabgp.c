@@ -2,25 +2,7 @@
 #include <string.h>
 
 #include "../../healthd/exabgp.h"
-#include "unit.h"
-
-static struct prefix pfx(const char *s)
-{
-	struct prefix p;
-	char err[128];
-	ck_assert_int_eq(prefix_parse(s, &p, err, sizeof(err)), 0);
-	return p;
-}
-
-static struct route_attrs plain(void)
-{
-	struct route_attrs a;
-	memset(&a, 0, sizeof(a));
-	a.next_hop = "self";
-	a.med = -1;
-	a.local_preference = -1;
-	return a;
-}
+#include "testlib.h"
 
 /* Format one line and compare it; frees the line. */
 #define ck_line(line, want)                                                                        \
@@ -33,20 +15,20 @@ static struct route_attrs plain(void)
 
 START_TEST(test_announce_minimal)
 {
-	struct prefix p = pfx("192.0.2.53/32");
-	struct route_attrs a = plain();
+	struct prefix p = tl_prefix("192.0.2.53/32");
+	struct route_attrs a = tl_plain_attrs();
 	ck_line(exabgp_format(NULL, true, &p, &a), "announce route 192.0.2.53/32 next-hop self");
 }
 END_TEST
 
 START_TEST(test_announce_all_attributes)
 {
-	struct prefix p = pfx("2001:db8::53/128");
+	struct prefix p = tl_prefix("2001:db8::53/128");
 	char *comm[] = {"65000:53", "no-export", NULL};
 	char *large[] = {"65000:0:53", NULL};
 	char *ext[] = {"target:65000:53", NULL};
 	uint32_t path[] = {65001, 4200000000u};
-	struct route_attrs a = plain();
+	struct route_attrs a = tl_plain_attrs();
 	a.next_hop = "2001:db8::1";
 	a.med = 100;
 	a.local_preference = 200;
@@ -66,9 +48,9 @@ END_TEST
 
 START_TEST(test_withdraw_keeps_identity_only)
 {
-	struct prefix p = pfx("192.0.2.0/24");
+	struct prefix p = tl_prefix("192.0.2.0/24");
 	char *comm[] = {"65000:53", NULL};
-	struct route_attrs a = plain();
+	struct route_attrs a = tl_plain_attrs();
 	a.med = 100;
 	a.communities = comm;
 	a.path_information = "5";
@@ -79,8 +61,8 @@ END_TEST
 
 START_TEST(test_neighbor_selectors)
 {
-	struct prefix p = pfx("192.0.2.53/32");
-	struct route_attrs a = plain();
+	struct prefix p = tl_prefix("192.0.2.53/32");
+	struct route_attrs a = tl_plain_attrs();
 	a.med = 1000;
 	char *one[] = {"127.0.0.2", NULL};
 	char *two[] = {"127.0.0.2", "127.0.0.3", NULL};
@@ -95,8 +77,8 @@ END_TEST
 START_TEST(test_long_line)
 {
 	/* 2000 communities: far past any fixed line buffer, and still one whole line. */
-	struct prefix p = pfx("192.0.2.53/32");
-	struct route_attrs a = plain();
+	struct prefix p = tl_prefix("192.0.2.53/32");
+	struct route_attrs a = tl_plain_attrs();
 	char *comm[2001];
 	for (int i = 0; i < 2000; i++)
 		comm[i] = "65000:65000";

@@ -9,7 +9,7 @@
 
 #include "../../healthd/log.h"
 #include "../../healthd/speaker.h"
-#include "unit.h"
+#include "testlib.h"
 
 static const char config_text[] =
         "{\"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\"],"
@@ -56,11 +56,7 @@ static void lab_init_with(struct lab *l, const char *text)
 	l->from_stderr = err[0];
 	log_init("test", false, LOG_DAEMON, LOG_INFO);
 
-	struct config_error e;
-	config_error_init(&e, "test", NULL);
-	l->cfg = config_load_string(text, "test", &e);
-	ck_assert_msg(l->cfg != NULL, "config: %s", e.nmsgs ? e.msgs[0] : "?");
-	config_error_free(&e);
+	l->cfg = tl_config_ok(text);
 	l->base = event_base_new();
 	l->sp = speaker_new(l->cfg, l->base, lab_gone, l);
 	ck_assert_ptr_nonnull(l->sp);

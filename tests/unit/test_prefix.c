@@ -3,14 +3,12 @@
 #include <string.h>
 
 #include "../../healthd/prefix.h"
-#include "unit.h"
+#include "testlib.h"
 
 static const char *norm(const char *s)
 {
 	static char buf[PREFIX_STRLEN];
-	char err[128] = "";
-	struct prefix p;
-	ck_assert_msg(prefix_parse(s, &p, err, sizeof(err)) == 0, "%s: %s", s, err);
+	struct prefix p = tl_prefix(s);
 	prefix_format(&p, buf, sizeof(buf));
 	return buf;
 }
@@ -35,12 +33,10 @@ START_TEST(test_parse)
 	ck_assert_str_eq(norm("192.0.2.128/25"), "192.0.2.128/25");
 	ck_assert_str_eq(norm("192.0.2.53/032"), "192.0.2.53/32");
 
-	struct prefix p;
-	char err[128];
-	ck_assert_int_eq(prefix_parse("2001:db8::/48", &p, err, sizeof(err)), 0);
+	struct prefix p = tl_prefix("2001:db8::/48");
 	ck_assert_int_eq(p.family, AF_INET6);
 	ck_assert_uint_eq(p.len, 48);
-	ck_assert_int_eq(prefix_parse("192.0.2.0/24", &p, err, sizeof(err)), 0);
+	p = tl_prefix("192.0.2.0/24");
 	ck_assert_int_eq(p.family, AF_INET);
 	ck_assert_uint_eq(p.len, 24);
 }
@@ -76,12 +72,10 @@ END_TEST
 
 START_TEST(test_contains)
 {
-	struct prefix p;
-	char err[128];
+	struct prefix p = tl_prefix("192.0.2.0/24");
 	struct in_addr a4;
 	struct in6_addr a6;
 
-	ck_assert_int_eq(prefix_parse("192.0.2.0/24", &p, err, sizeof(err)), 0);
 	inet_pton(AF_INET, "192.0.2.53", &a4);
 	ck_assert(prefix_contains(&p, AF_INET, &a4));
 	inet_pton(AF_INET, "192.0.3.1", &a4);
@@ -89,15 +83,15 @@ START_TEST(test_contains)
 	inet_pton(AF_INET6, "2001:db8::53", &a6);
 	ck_assert(!prefix_contains(&p, AF_INET6, &a6));
 
-	ck_assert_int_eq(prefix_parse("2001:db8::/33", &p, err, sizeof(err)), 0);
+	p = tl_prefix("2001:db8::/33");
 	ck_assert(prefix_contains(&p, AF_INET6, &a6));
 	inet_pton(AF_INET6, "2001:db8:8000::1", &a6);
 	ck_assert(!prefix_contains(&p, AF_INET6, &a6));
 
-	ck_assert_int_eq(prefix_parse("0.0.0.0/0", &p, err, sizeof(err)), 0);
+	p = tl_prefix("0.0.0.0/0");
 	ck_assert(prefix_contains(&p, AF_INET, &a4));
 
-	ck_assert_int_eq(prefix_parse("192.0.2.53", &p, err, sizeof(err)), 0);
+	p = tl_prefix("192.0.2.53");
 	inet_pton(AF_INET, "192.0.2.53", &a4);
 	ck_assert(prefix_contains(&p, AF_INET, &a4));
 	inet_pton(AF_INET, "192.0.2.52", &a4);
@@ -109,14 +103,14 @@ START_TEST(test_equal)
 {
 	struct prefix a, b;
 	char err[128];
-	ck_assert_int_eq(prefix_parse("2001:db8::53", &a, err, sizeof(err)), 0);
-	ck_assert_int_eq(prefix_parse("2001:0db8:0::53/128", &b, err, sizeof(err)), 0);
+	a = tl_prefix("2001:db8::53");
+	b = tl_prefix("2001:0db8:0::53/128");
 	ck_assert(prefix_equal(&a, &b));
 	ck_assert_int_eq(prefix_parse("2001:db8::53/127", &b, err, sizeof(err)), -1);
-	ck_assert_int_eq(prefix_parse("2001:db8::52/127", &b, err, sizeof(err)), 0);
+	b = tl_prefix("2001:db8::52/127");
 	ck_assert(!prefix_equal(&a, &b));
-	ck_assert_int_eq(prefix_parse("192.0.2.0/24", &a, err, sizeof(err)), 0);
-	ck_assert_int_eq(prefix_parse("192.0.2.0/25", &b, err, sizeof(err)), 0);
+	a = tl_prefix("192.0.2.0/24");
+	b = tl_prefix("192.0.2.0/25");
 	ck_assert(!prefix_equal(&a, &b));
 }
 END_TEST
