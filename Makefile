@@ -81,8 +81,9 @@ asan: deps
 VG_DIR = $(CURDIR)/$(BUILD)/valgrind
 valgrind: deps
 	$(MAKE) check-build
-	rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)/logs
-	printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file=$(VG_DIR)/logs/%%p.log $(CURDIR)/$(BIN) "$$@"\n' > $(VG_DIR)/healthd
+	# tests drop healthd to other users (nobody): they must be able to write a log too
+	rm -rf $(VG_DIR) && mkdir -p $(VG_DIR)/logs && chmod 1777 $(VG_DIR)/logs
+	printf '#!/bin/sh\nexec valgrind -q --vgdb=no --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file=$(VG_DIR)/logs/%%p.log $(CURDIR)/$(BIN) "$$@"\n' > $(VG_DIR)/healthd
 	chmod +x $(VG_DIR)/healthd
 	HEALTHD=$(VG_DIR)/healthd BUILD=$(CURDIR)/$(BUILD) bash tests/run.sh integration
 	@n=$$(find $(VG_DIR)/logs -type f -size +0 | wc -l); \
