@@ -410,11 +410,6 @@ const struct dnsq_result *dnsq_result(const struct dnsq *q)
 	return &q->res;
 }
 
-const ldns_pkt *dnsq_query(const struct dnsq *q)
-{
-	return q->query;
-}
-
 const char *dnsq_transport(const struct dnsq *q)
 {
 	if (q->res.truncated)

@@ -58,7 +58,6 @@ struct dnsq_result {
  * from the loop, never from inside dnsq_start. */
 struct dnsq *dnsq_start(struct event_base *base, ldns_pkt *query, const struct dnsq_params *p);
 const struct dnsq_result *dnsq_result(const struct dnsq *q);
-const ldns_pkt *dnsq_query(const struct dnsq *q);
 /* "udp", "tcp", or "udp, truncated, then tcp" */
 const char *dnsq_transport(const struct dnsq *q);
 /* Stop the exchange (if still going) and free it. NULL is fine. */

@@ -22,21 +22,6 @@ bool serial_reached(uint32_t a, uint32_t b)
 	return o == SERIAL_EQUAL || o == SERIAL_GREATER;
 }
 
-const char *serial_order_name(enum serial_order o)
-{
-	switch (o) {
-	case SERIAL_EQUAL:
-		return "equal";
-	case SERIAL_LESS:
-		return "older";
-	case SERIAL_GREATER:
-		return "newer";
-	case SERIAL_UNDEFINED:
-		return "undefined (2^31 apart)";
-	}
-	return "?";
-}
-
 static void serial_lag_drop(struct serial_lag *l, size_t i)
 {
 	memmove(&l->seen[i], &l->seen[i + 1], (l->n - i - 1) * sizeof(l->seen[0]));

@@ -20,7 +20,6 @@ enum serial_order serial_cmp(uint32_t a, uint32_t b);
 /* a is b or newer. The undefined case is not: a copy that cannot be shown to be as new
  * as the primary's is treated as behind. */
 bool serial_reached(uint32_t a, uint32_t b);
-const char *serial_order_name(enum serial_order o); /* "equal", "older", ... */
 
 /* Serials seen on the primaries that the local copy had not reached, with when each was
  * first seen: the local copy's lag is the age of the oldest one it still lacks. A few
