@@ -59,15 +59,21 @@ le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 now() { printf '%s\n' "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }'; }
 
-# Prints the end of every log the lab wrote, for a failure's context.
-it_diag() {
-	local f
+# it_tail N FILE...: the last N lines of each non-empty file, for a failure's context.
+it_tail() {
+	local n=$1 f
+	shift
 	[ -n "$T" ] && [ -d "$T" ] || return 0
-	for f in "$T"/exabgp.out "$T"/exabgp.log "$T"/bird.log "$T"/nginx/error.log "$T"/healthd.out "$T"/healthd.err; do
+	for f in "$@"; do
 		[ -s "$f" ] || continue
 		printf '# ---- last lines of %s\n' "${f#"$T"/}"
-		tail -n 25 "$f" | sed 's/^/#   /'
+		tail -n "$n" "$f" | sed 's/^/#   /'
 	done
+}
+
+# Prints the end of every log the lab wrote, for a failure's context.
+it_diag() {
+	it_tail 25 "$T"/exabgp.out "$T"/exabgp.log "$T"/bird.log "$T"/nginx/error.log "$T"/healthd.out "$T"/healthd.err
 }
 
 # Last line of every test script: "N passed, N failed"; returns non-zero on failure.

@@ -50,12 +50,7 @@ bird_lab_init() {
 
 # Print the last lines of the lab's own logs (lib.sh's it_diag knows lib.sh's files).
 bird_lab_diag() {
-	local f
-	for f in "$T"/spk.log "$T"/peer.log "$T"/healthd.err "$T"/birdc.out; do
-		[ -s "$f" ] || continue
-		printf '# ---- last lines of %s\n' "${f#"$T"/}"
-		tail -n 30 "$f" | sed 's/^/#   /'
-	done
+	it_tail 30 "$T"/spk.log "$T"/peer.log "$T"/healthd.err "$T"/birdc.out
 }
 
 bird_lab_finish() {
