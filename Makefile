@@ -18,7 +18,8 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 LDLIBS  += $(PKG_LIBS) -lm
 
-SRCS     = $(wildcard healthd/*.c) $(wildcard probes/*.c)
+SRCS     = $(wildcard lib/*.c) $(wildcard probes/*.c) $(wildcard healthd/*.c) $(wildcard compat/*.c)
+HDRS     = $(wildcard lib/*.h probes/*.h healthd/*.h compat/*.h)
 LIB_SRCS = $(filter-out healthd/main.c,$(SRCS))
 LIB_OBJS = $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
@@ -35,11 +36,11 @@ $(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(wildcard healthd/*.h probes/*.h)
+$(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h healthd/*.h probes/*.h)
+$(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
@@ -99,7 +100,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/healthd $(DESTDIR)$(MANDIR)/man8/healthd.8
 
 format:
-	clang-format -i $(SRCS) $(wildcard healthd/*.h probes/*.h tests/unit/*.[ch] tests/helpers/*.c)
+	clang-format -i $(SRCS) $(HDRS) $(wildcard tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)
 
 clean:
 	rm -rf build build-asan

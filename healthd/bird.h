@@ -1,7 +1,7 @@
 /* The BIRD backend, shared by its files:
  *   bird_reply.c    the reply-line parser (pure; unit-tested and fuzzed)
- *   bird.c          the control-socket client on the libevent loop (a transport)
- *   birdc_stdout.c  birdc commands on stdout (the other transport)
+ *   bird_socket.c   the control-socket client on the libevent loop (a transport)
+ *   bird_stdout.c   birdc commands on stdout (the other transport)
  *   bird_static.c   mode "static": include files + one "configure" per batch
  *   bird_proto.c    mode "protocol": "enable"/"disable" one protocol per service
  *   bird_file.c     include-file text and its atomic replacement
@@ -16,7 +16,7 @@
 #include <sys/time.h>
 
 #include "config.h"
-#include "monotime.h"
+#include "../lib/monotime.h"
 #include "speaker.h"
 
 /* ---- bird_reply.c ---------------------------------------------------------------- */

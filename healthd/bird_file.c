@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "bird.h"
-#include "cfgjson.h"
+#include "../lib/cfgread.h"
 
 static const struct {
 	const char *name;

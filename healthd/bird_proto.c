@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "bird.h"
-#include "log.h"
+#include "../lib/log.h"
 
 struct proto_entry {
 	struct bird *b;

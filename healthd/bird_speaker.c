@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "bird.h"
-#include "log.h"
+#include "../lib/log.h"
 
 static int bird_changed(struct speaker *sp, const struct speaker_route *r)
 {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "bird.h"
-#include "log.h"
+#include "../lib/log.h"
 
 #define STATIC_RETRY_MIN_MS 1000
 #define STATIC_RETRY_MAX_MS 30000

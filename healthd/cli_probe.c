@@ -15,9 +15,9 @@
 #include "../probes/child.h"
 #include "cli_probe.h"
 #include "config.h"
-#include "duration.h"
-#include "log.h"
-#include "monotime.h"
+#include "../lib/duration.h"
+#include "../lib/log.h"
+#include "../lib/monotime.h"
 
 #define CLI_PREFIX    "255.255.255.255/32" /* a service needs one; no probe source is in it */
 #define CLI_CANDS     6

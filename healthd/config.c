@@ -9,9 +9,10 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "cfgjson.h"
+#include "../lib/cfgpos.h"
+#include "../lib/cfgread.h"
 #include "config_priv.h"
-#include "log.h"
+#include "../lib/log.h"
 
 #define CONFIG_MAX_SIZE            (16 * 1024 * 1024) /* far above any sane config */
 #define CONFIG_DEFAULT_ACK_TIMEOUT 5000

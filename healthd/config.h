@@ -10,7 +10,7 @@
 
 #include "../probes/net.h"
 #include "../probes/probe.h"
-#include "cfgerr.h"
+#include "../lib/cfgerr.h"
 #include "prefix.h"
 
 /* Defaults when no level sets them. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfgjson.h"
+#include "../lib/cfgread.h"
 #include "config_priv.h"
 
 static const char *const attr_keys[] = {

@@ -10,9 +10,9 @@
 #include <sys/un.h>
 
 #include "bird.h"
-#include "cfgjson.h"
+#include "../lib/cfgread.h"
 #include "config_priv.h"
-#include "duration.h"
+#include "../lib/duration.h"
 
 #define BIRD_DEFAULT_SOCKET    "/run/bird/bird.ctl"
 #define BIRD_DEFAULT_INCLUDE   "/var/lib/healthd/bird-routes.conf"

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfgjson.h"
+#include "../lib/cfgread.h"
 #include "config_priv.h"
-#include "duration.h"
+#include "../lib/duration.h"
 #include "source_check.h"
 
 #define LEVEL_MIN_INTERVAL_MS 10 /* below this a check is a busy loop, not a probe */

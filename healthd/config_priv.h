@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 
-#include "cfgerr.h"
+#include "../lib/cfgerr.h"
 #include "config.h"
 
 /* A source address as written at one level, kept until every prefix is known so that a

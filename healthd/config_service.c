@@ -5,7 +5,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "cfgjson.h"
+#include "../lib/cfgread.h"
 #include "config_priv.h"
 
 static const char *const service_keys[] = {

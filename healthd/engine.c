@@ -14,9 +14,10 @@
 
 #include "../probes/child.h"
 #include "engine.h"
+#include "exitcode.h"
 #include "ifaddr.h"
-#include "log.h"
-#include "monotime.h"
+#include "../lib/log.h"
+#include "../lib/monotime.h"
 #include "service.h"
 #include "speaker.h"
 
@@ -182,7 +183,7 @@ static void engine_signal(evutil_socket_t sig, short what, void *arg)
 	if (speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0) {
 		/* Routes may stay announced without us: say so in the exit status too. */
 		log_err("not every withdrawal reached the speaker");
-		eng->exit_code = 3;
+		eng->exit_code = EXIT_RUNTIME;
 	}
 }
 
@@ -190,7 +191,7 @@ static void engine_speaker_gone(void *arg, const char *why)
 {
 	struct engine *eng = arg;
 	if (eng->sp != NULL && eng->sp->failed)
-		eng->exit_code = 3; /* not a clean goodbye: an I/O error */
+		eng->exit_code = EXIT_RUNTIME; /* not a clean goodbye: an I/O error */
 	engine_stop(eng, why);
 }
 
@@ -318,7 +319,7 @@ int engine_run(struct engine *eng)
 
 	if (!eng->stopping && event_base_dispatch(eng->base) < 0) {
 		log_err("event loop failed");
-		return 3;
+		return EXIT_RUNTIME;
 	}
 	return eng->exit_code;
 }

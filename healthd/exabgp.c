@@ -17,8 +17,8 @@
 #include <event2/buffer.h>
 
 #include "exabgp.h"
-#include "log.h"
-#include "monotime.h"
+#include "../lib/log.h"
+#include "../lib/monotime.h"
 #include "outbuf.h"
 #include "speaker.h"
 

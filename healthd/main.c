@@ -8,22 +8,15 @@
 #include <unistd.h>
 
 #include "cli_probe.h"
-#include "compat.h"
+#include "../compat/compat.h"
 #include "config.h"
 #include "engine.h"
-#include "log.h"
+#include "exitcode.h"
+#include "../lib/log.h"
 
 #ifndef HEALTHD_VERSION
 #define HEALTHD_VERSION "0.1.0"
 #endif
-
-/* Exit codes (documented in healthd(8) and the README). */
-enum {
-	EXIT_OK = 0,
-	EXIT_CONFIG = 1,  /* the configuration is invalid */
-	EXIT_USAGE = 2,   /* bad command line */
-	EXIT_RUNTIME = 3, /* could not start or keep running */
-};
 
 static const char usage_main[] =
         "usage: healthd COMMAND [OPTIONS]\n"

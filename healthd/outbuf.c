@@ -9,7 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
-#include "monotime.h"
+#include "../lib/monotime.h"
 #include "outbuf.h"
 
 struct outbuf {

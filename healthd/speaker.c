@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "../lib/log.h"
 #include "speaker.h"
 
 struct speaker *speaker_new(const struct config *cfg, struct event_base *base,

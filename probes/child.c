@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../healthd/log.h"
+#include "../lib/log.h"
 #include "child.h"
 
 extern char **environ;

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "../healthd/log.h"
+#include "../lib/log.h"
 #include "curlev.h"
 
 struct curlev;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../healthd/cfgjson.h"
+#include "../lib/cfgread.h"
 #include "dns_rules.h"
 #include "dnscfg.h"
 #include "dnsmsg.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../healthd/cfgjson.h"
+#include "../lib/cfgread.h"
 #include "dnscfg.h"
 #include "dnsmsg.h"
 #include "dnsq.h"

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../healthd/cfgjson.h"
-#include "../healthd/duration.h"
+#include "../lib/cfgread.h"
+#include "../lib/duration.h"
 #include "dnscfg.h"
 #include "dnsmsg.h"
 #include "dnsq.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../healthd/cfgjson.h"
+#include "../lib/cfgread.h"
 #include "dnscfg.h"
 #include "net.h"
 

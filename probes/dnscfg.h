@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "../healthd/cfgerr.h"
+#include "../lib/cfgerr.h"
 
 #define DNSCFG_PORT          53
 #define DNSCFG_MAX_PRIMARIES 16

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../healthd/cfgjson.h"
-#include "../healthd/log.h"
+#include "../lib/cfgread.h"
+#include "../lib/log.h"
 #include "child.h"
 #include "probe.h"
 

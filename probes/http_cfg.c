@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../healthd/cfgjson.h"
+#include "../lib/cfgread.h"
 #include "http_priv.h"
 
 const char *const http_keys[] = {

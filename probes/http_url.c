@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../healthd/cfgjson.h"
+#include "../lib/cfgread.h"
 #include "http_priv.h"
 
 /* "[::1]" -> "::1": curl keeps the brackets of an IPv6 host. */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../healthd/log.h"
-#include "../healthd/monotime.h"
+#include "../lib/log.h"
+#include "../lib/monotime.h"
 #include "probe.h"
 
 static const struct probe_ops *const registry[] = {

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "../healthd/cfgerr.h"
+#include "../lib/cfgerr.h"
 #include "net.h"
 
 enum probe_status {
@@ -96,7 +96,7 @@ struct probe {
 	/* run state, owned by probe.c */
 	struct event_base *base;
 	struct event *deadline_ev;
-	struct timeval started; /* CLOCK_MONOTONIC (healthd/monotime.h) */
+	struct timeval started; /* CLOCK_MONOTONIC (lib/monotime.h) */
 	bool running;
 	bool starting; /* inside ops->start: a result waits for the loop (pending) */
 	bool pending;

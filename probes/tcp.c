@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../healthd/cfgjson.h"
+#include "../lib/cfgread.h"
 #include "probe.h"
 
 #define TCP_READ_MAX   (16 * 1024)

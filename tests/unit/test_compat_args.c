@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../healthd/compat.h"
+#include "../../compat/compat.h"
 #include "testlib.h"
 
 static struct compat_opts o;

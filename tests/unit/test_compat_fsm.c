@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../healthd/compat.h"
+#include "../../compat/compat.h"
 #include "unit.h"
 
 /* Feeds steps ('0' healthy, '1' failing, 'D' disable file present) and writes the state

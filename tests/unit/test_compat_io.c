@@ -8,8 +8,8 @@
 
 #include <event2/event.h>
 
-#include "../../healthd/compat.h"
-#include "../../healthd/log.h"
+#include "../../compat/compat.h"
+#include "../../lib/log.h"
 #include "unit.h"
 
 static struct event_base *base;

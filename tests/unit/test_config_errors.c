@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../healthd/cfgerr.h"
+#include "../../lib/cfgerr.h"
 #include "testlib.h"
 
 /* The registry, in its order (probes/probe.c). */

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <syslog.h>
 
-#include "../../healthd/cfgjson.h"
+#include "../../lib/cfgpos.h"
+#include "../../lib/cfgread.h"
 #include "testlib.h"
 
 #define TCP53 "{\"type\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": 53}"

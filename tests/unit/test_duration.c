@@ -2,7 +2,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "../../healthd/duration.h"
+#include "../../lib/duration.h"
 #include "unit.h"
 
 static uint32_t parse_ok(const char *s)

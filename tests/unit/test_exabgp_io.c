@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../healthd/log.h"
+#include "../../lib/log.h"
 #include "../../healthd/speaker.h"
 #include "testlib.h"
 

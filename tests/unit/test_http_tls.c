@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../healthd/cfgerr.h"
+#include "../../lib/cfgerr.h"
 #include "../../probes/curlev.h"
 #include "../../probes/probe.h"
 #include "testlib.h"

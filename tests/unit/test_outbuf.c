@@ -9,7 +9,7 @@
 
 #include <event2/event.h>
 
-#include "../../healthd/monotime.h"
+#include "../../lib/monotime.h"
 #include "../../healthd/outbuf.h"
 #include "unit.h"
 

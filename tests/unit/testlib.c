@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../healthd/log.h"
+#include "../../lib/log.h"
 #include "../../probes/child.h"
 #include "../../probes/curlev.h"
 

@@ -1,8 +1,8 @@
 /* Typed reads of JSON members, each reporting its own error through config_error.
  * Every reader returns 1 when the key was present and valid (*out set),
  * 0 when absent (*out untouched, so callers preset defaults), -1 on error (recorded). */
-#ifndef HEALTHD_CFGJSON_H
-#define HEALTHD_CFGJSON_H
+#ifndef LIB_CFGREAD_H
+#define LIB_CFGREAD_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
 /* Durations: "250ms", "2s", "1m", "1h", "1m30s", or a JSON number of seconds. */
-#ifndef HEALTHD_DURATION_H
-#define HEALTHD_DURATION_H
+#ifndef LIB_DURATION_H
+#define LIB_DURATION_H
 
 #include <jansson.h>
 #include <stddef.h>

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfgjson.h"
+#include "cfgread.h"
 #include "duration.h"
 
 int cfg_int(struct config_error *e, const json_t *obj, const char *key, long long min,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cfgerr.h"
+#include "cfgpos.h"
 
 void config_error_init(struct config_error *e, const char *file, const struct cfgpos *pos)
 {

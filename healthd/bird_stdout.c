@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "bird.h"
-#include "log.h"
+#include "../lib/log.h"
 #include "outbuf.h"
 
 #define BIRDC_OUT_ROOM (256 * 1024)

@@ -1,20 +1,13 @@
-/* Config errors: each names file:line:col and the JSON path of the value at fault.
- * jansson keeps no positions per value, so cfgpos indexes the source text by JSON path. */
-#ifndef HEALTHD_CFGERR_H
-#define HEALTHD_CFGERR_H
+/* Config errors: each names file:line:col (from cfgpos.h) and the JSON path of the value
+ * at fault. */
+#ifndef LIB_CFGERR_H
+#define LIB_CFGERR_H
 
 #include <stddef.h>
 
 #define CFG_PATH_MAX 256
 
-struct cfgpos; /* JSON path -> line:col of the source text (cfgpos.c) */
-
-struct cfgpos *cfgpos_build(const char *text);
-/* 0 and line/col (1-based) when path is known, -1 otherwise. Paths look like
- * "services[1].checks[0].port"; the position is that of the key when the value is
- * an object member, of the value itself when it is an array element. */
-int cfgpos_lookup(const struct cfgpos *pos, const char *path, int *line, int *col);
-void cfgpos_free(struct cfgpos *pos);
+struct cfgpos;
 
 struct config_error {
 	const char *file;         /* shown as given; "<string>" for in-memory text */

@@ -2,8 +2,8 @@
  * operator's date -s) moves, so a bounded wait is never stretched or cut short. The
  * struct timeval holds seconds since an unspecified start: compare it only with another
  * from here, never with gettimeofday's. */
-#ifndef HEALTHD_MONOTIME_H
-#define HEALTHD_MONOTIME_H
+#ifndef LIB_MONOTIME_H
+#define LIB_MONOTIME_H
 
 #include <stdint.h>
 #include <sys/time.h>

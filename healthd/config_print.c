@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "config_priv.h"
-#include "duration.h"
+#include "../lib/duration.h"
 
 static json_t *cj_duration(uint32_t ms)
 {

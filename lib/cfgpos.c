@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfgpos.h"
 #include "cfgerr.h"
 
 struct cfgpos_entry {

@@ -1,6 +1,6 @@
 /* Logging to stderr or syslog. stdout belongs to the BGP speaker: never log there. */
-#ifndef HEALTHD_LOG_H
-#define HEALTHD_LOG_H
+#ifndef LIB_LOG_H
+#define LIB_LOG_H
 
 #include <stdbool.h>
 #include <syslog.h>

@@ -1,6 +1,6 @@
 /* The healthcheck drop-in's dealings with the system: where logs go, the pid file,
  * dropping privileges, and which loopback addresses to add or delete (the `ip` commands
- * themselves run from compat_run.c's loop, through child.c). */
+ * themselves run from run.c's loop, through child.c). */
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "log.h"
+#include "../lib/log.h"
 
 static const struct {
 	const char *name;

@@ -3,17 +3,17 @@
  * same sequence of check results, without its known failures (unbounded ack waits,
  * deadlocks at ExaBGP's shutdown, zombies, noise on EPIPE).
  *
- *   compat_args.c  argparse-compatible command line, --config file, validation, help
- *   compat_opts.c  the option table, defaults, typed stores
- *   compat_value.c Python's int() and float(), --exabgp-version
- *   compat_ip.c    IP addresses and networks formatted as Python's ipaddress does
- *   compat_fsm.c   its state machine and the lines each state writes (pure)
- *   compat_io.c    stdout writer and stdin ack reader, never blocking
- *   compat_sys.c   logging, pid file, privileges, which loopback addresses to change
- *   compat_jobs.c  hooks and `ip` commands, one after another, each with a deadline
- *   compat_run.c   the event loop that ties them together */
-#ifndef HEALTHD_COMPAT_H
-#define HEALTHD_COMPAT_H
+ *   args.c        argparse-compatible command line, --config file, validation, help
+ *   opts.c        the option table, defaults, typed stores
+ *   value.c       Python's int() and float(), --exabgp-version
+ *   ip.c          IP addresses and networks formatted as Python's ipaddress does
+ *   fsm.c         its state machine and the lines each state writes (pure)
+ *   io.c          stdout writer and stdin ack reader, never blocking
+ *   sys.c         logging, pid file, privileges, which loopback addresses to change
+ *   jobs.c        hooks and `ip` commands, one after another, each with a deadline
+ *   run.c         the event loop that ties them together */
+#ifndef COMPAT_COMPAT_H
+#define COMPAT_COMPAT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,7 +84,7 @@ struct compat_opts {
 	double ack_timeout;
 };
 
-/* compat_opts.c: the option table, in the original's order (abbreviations depend on it). */
+/* opts.c: the option table, in the original's order (abbreviations depend on it). */
 enum compat_kind {
 	CK_TRUE,     /* store_true */
 	CK_FALSE,    /* store_false */
@@ -96,7 +96,7 @@ enum compat_kind {
 struct compat_optdef {
 	const char *names[4]; /* "--interval", "-i" */
 	enum compat_kind kind;
-	int dest;  /* compat_opts.c's own index of the field */
+	int dest;  /* opts.c's own index of the field */
 	int group; /* 1: --silent, --syslog-facility, --no-syslog exclude each other */
 	bool ours; /* not ExaBGP's: abbreviated only when no original option matches */
 };
@@ -110,22 +110,22 @@ int compat_opt_store(struct compat_opts *o, const struct compat_optdef *d, const
                      char *err, size_t errlen);
 void compat_opts_init(struct compat_opts *o);
 void compat_opts_free(struct compat_opts *o);
-/* compat_args.c: the checks argparse does not make (values that would only fail later);
+/* args.c: the checks argparse does not make (values that would only fail later);
  * 0 or -1. */
 int compat_opts_validate(const struct compat_opts *o, char *err, size_t errlen);
 extern const char compat_usage[];
 
-/* compat_args.c: 0 parsed, 1 help shown (exit 0), -1 error in err (exit 2). argv[0] is
+/* args.c: 0 parsed, 1 help shown (exit 0), -1 error in err (exit 2). argv[0] is
  * the program; options start at argv[1]. A --config file's lines are read first, as the
  * original does, then the command line again. */
 int compat_args_parse(int argc, char **argv, struct compat_opts *o, char *err, size_t errlen);
 
-/* compat_value.c: 0, or -1 when s is not a value of the type. */
+/* value.c: 0, or -1 when s is not a value of the type. */
 int compat_int_parse(const char *s, long long *out);
 int compat_float_parse(const char *s, double *out);
 int compat_version_parse(const char *s, enum compat_form *form);
 
-/* compat_ip.c */
+/* ip.c       */
 int compat_addr_parse(const char *s, struct compat_net *out); /* len = full length */
 /* strict=true refuses host bits (ip_network's default). */
 int compat_net_parse(const char *s, struct compat_net *out);
@@ -141,7 +141,7 @@ bool compat_net_is_loopback(const struct compat_net *n);
  * none when label_only (the original's remove_ips finds nothing then). */
 int compat_lo_addrs(const char *label, bool label_only, struct compat_net **out, size_t *n);
 
-/* compat_fsm.c: the state machine of one iteration, and the lines of a state. */
+/* fsm.c: the state machine of one iteration, and the lines of a state. */
 struct compat_fsm {
 	enum compat_state state;
 	long long checks;
@@ -155,7 +155,7 @@ bool compat_fsm_step(struct compat_fsm *f, long long rise, long long fall, bool 
 char **compat_lines(const struct compat_opts *o, enum compat_state target, size_t *n);
 void compat_lines_free(char **lines);
 
-/* compat_io.c: stdout to ExaBGP and its acks on stdin. Writing never blocks the loop;
+/* io.c: stdout to ExaBGP and its acks on stdin. Writing never blocks the loop;
  * an ack is awaited only when one can come, and never longer than the ack timeout. */
 struct compat_io;
 struct event_base;
@@ -177,7 +177,7 @@ bool compat_io_gone(const struct compat_io *io);
 int compat_io_drain(struct compat_io *io, uint32_t ms);
 void compat_io_free(struct compat_io *io);
 
-/* compat_sys.c */
+/* sys.c       */
 /* Where logs go, as the original decides: the console when stderr is a terminal and not
  * --silent, else syslog unless --no-syslog, else warnings and errors on stderr (Python's
  * last resort). --debug logs everything to stderr. */
@@ -198,7 +198,7 @@ struct compat_ipcmd {
 void compat_sys_ipcmd(const struct compat_opts *o, bool add, const struct compat_net *n,
                       struct compat_ipcmd *c);
 
-/* compat_jobs.c: commands run one after another, each killed (with its group) at the
+/* jobs.c: commands run one after another, each killed (with its group) at the
  * deadline. fill describes job i (its pointers stay valid until the job ends); done gets
  * its wait status, or COMPAT_JOB_TIMEOUT / COMPAT_JOB_SPAWN, and returns false to stop
  * the series (end is then not called); end is called once all ran. */
@@ -215,7 +215,7 @@ void compat_jobs_start(struct compat_jobs *j, size_t n, uint32_t timeout_ms, com
 void compat_jobs_stop(struct compat_jobs *j); /* kill the running one; no more callbacks */
 void compat_jobs_free(struct compat_jobs *j);
 
-/* compat_run.c: the whole program; returns the exit code. */
+/* run.c: the whole program; returns the exit code. */
 int compat_main(int argc, char **argv);
 
 #endif

@@ -19,7 +19,7 @@
 #include "../probes/child.h"
 #include "../probes/probe.h"
 #include "compat.h"
-#include "log.h"
+#include "../lib/log.h"
 
 #define RUN_HOOK_TIMEOUT_MS 60000 /* for hooks when --timeout 0 gives none */
 #define RUN_IP_TIMEOUT_MS   10000
@@ -81,7 +81,7 @@ static void run_tv(struct timeval *tv, double seconds)
 	}
 }
 
-/* ---- hooks and ip commands, through compat_jobs.c */
+/* ---- hooks and ip commands, through jobs.c       */
 
 static const char *run_hook(const struct run *r, size_t i)
 {

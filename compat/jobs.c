@@ -7,7 +7,7 @@
 
 #include "../probes/child.h"
 #include "compat.h"
-#include "log.h"
+#include "../lib/log.h"
 
 struct compat_jobs {
 	struct event_base *base;

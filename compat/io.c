@@ -16,9 +16,9 @@
 #include <event2/event.h>
 
 #include "compat.h"
-#include "exabgp.h"
-#include "log.h"
-#include "outbuf.h"
+#include "../healthd/exabgp.h"
+#include "../lib/log.h"
+#include "../healthd/outbuf.h"
 
 #define IO_OUT_MAX  (1024 * 1024) /* ExaBGP that reads nothing does not get more */
 #define IO_LINE_MAX 4096

@@ -19,7 +19,7 @@
 #include <event2/buffer.h>
 
 #include "bird.h"
-#include "log.h"
+#include "../lib/log.h"
 
 #define BIRD_BACKOFF_MIN_MS   200
 #define BIRD_CMD_TIMEOUT_MS   30000 /* a configure of a large config takes seconds, not this */
