@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/atomicfile.h"
 #include "bird.h"
 #include "../lib/log.h"
 
@@ -83,7 +84,7 @@ static int static_write(struct bird *b)
 			free(text);
 			continue;
 		}
-		if (bird_file_replace(static_path(b, i), text, len, why, sizeof(why)) != 0) {
+		if (atomic_replace(static_path(b, i), text, len, 0644, why, sizeof(why)) != 0) {
 			free(text);
 			log_err("cannot replace BIRD include file %s: %s", static_path(b, i), why);
 			return -1;
