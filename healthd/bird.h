@@ -81,8 +81,9 @@ struct bird_io {
 struct bird_mode_ops {
 	const char *name;
 	int (*open)(struct bird *);
-	void (*flush)(struct bird *);                       /* the route table changed */
-	void (*ready)(struct bird *);                       /* (re)connected: assert everything */
+	void (*reconfigure)(struct bird *); /* optional: a reload replaced the config */
+	void (*flush)(struct bird *);       /* the route table changed */
+	void (*ready)(struct bird *);       /* (re)connected: assert everything */
 	void (*async)(struct bird *, const char *, size_t); /* a spontaneous line */
 	void (*shutdown)(struct bird *); /* at exit: no more windows or backoff, act now */
 	bool (*settled)(struct bird *);  /* BIRD has what was told, or it failed at exit */
@@ -121,9 +122,5 @@ bool bird_attrs_plain(const struct route_attrs *a);
  * routes of one family; "set" format writes both families' sets (family ignored). */
 int bird_file_render(FILE *f, enum bird_format format, int family,
                      const struct speaker_route *routes, size_t n);
-/* Replace path with data atomically: a hidden temp file of a unique name beside it, mode
- * 0644 whatever the umask, fsync, rename, fsync of the directory. 0, or -1 with why set;
- * the old file is then untouched. */
-int bird_file_replace(const char *path, const char *data, size_t len, char *why, size_t whylen);
 
 #endif

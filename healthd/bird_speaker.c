@@ -52,11 +52,21 @@ static void bird_close(struct speaker *sp)
 	sp->priv = NULL;
 }
 
+static void bird_reconfigure(struct speaker *sp)
+{
+	struct bird *b = sp->priv;
+	b->cfg = &sp->cfg->speaker.bird; /* equal to the old one: reload refuses a change */
+	b->dirty = true;
+	if (b->mode->reconfigure != NULL)
+		b->mode->reconfigure(b);
+}
+
 static const struct speaker_ops bird_ops = {
         .name = "bird",
         .announce = bird_changed,
         .withdraw = bird_changed,
         .flush = bird_flush,
+        .reconfigure = bird_reconfigure,
         .drain = bird_drain,
         .close = bird_close,
 };

@@ -382,9 +382,19 @@ static void cli_signal_cb(evutil_socket_t sig, short what, void *arg)
 
 static int cli_run(const struct cli_args *a, struct config *cfg)
 {
-	struct check_cfg *chk = &cfg->services[0].checks[0];
-	struct cli_run r = {.p = chk->probe, .count = (unsigned)a->count, .json = a->json};
+	const struct service_cfg *svc = &cfg->services[0];
+	struct config_error err;
+	config_error_init(&err, CLI_NAME, NULL);
+	struct cli_run r = {.p = check_cfg_probe(&svc->checks[0], svc->name, &err),
+	                    .count = (unsigned)a->count,
+	                    .json = a->json};
 	int code = CLI_UNKNOWN;
+
+	for (size_t i = 0; i < err.nmsgs; i++)
+		fprintf(stderr, "%s\n", err.msgs[i]);
+	config_error_free(&err);
+	if (r.p == NULL)
+		return CLI_UNKNOWN;
 
 	r.st.worst = -1;
 	r.interval_ms = a->interval_ms;
@@ -419,6 +429,7 @@ out:
 	if (r.seq == 0 && !r.stopped)
 		fprintf(stderr, "%s %s: the probe could not run\n", CLI_NAME, a->type);
 	probe_release(r.p);
+	probe_free(r.p);
 	struct event *evs[] = {r.next, r.sig_int, r.sig_term};
 	for (size_t i = 0; i < 3; i++)
 		if (evs[i] != NULL)

@@ -43,10 +43,15 @@ struct state_action {
 	struct route_attrs attrs; /* announce's attributes with this state's replacements */
 };
 
+/* A check as configured: data only. The engine builds its probe (check_cfg_probe) and
+ * owns it; the config never holds run state, so two configs can be compared. */
 struct check_cfg {
 	char *path; /* "services[0].checks[1]", for logs */
 	struct timing timing;
-	struct probe *probe;
+	const struct probe_ops *ops;
+	json_t *spec;              /* the check's object as written: what the probe is built from */
+	json_t *normal;            /* its normalized form, as `healthd check` prints it */
+	struct source_addr source; /* resolved: check, else service, else node-wide */
 };
 
 struct service_cfg {
@@ -131,7 +136,18 @@ struct config *config_load_file(const char *file, struct config_error *err);
 struct config *config_load_string(const char *text, const char *name, struct config_error *err);
 /* The normalized config: every default filled in, durations in canonical form. */
 json_t *config_to_json(const struct config *cfg);
+/* The normalized "speaker" object. */
+json_t *config_speaker_to_json(const struct config *cfg);
+/* One service's normalized form; two services with equal forms behave the same. */
+json_t *config_service_to_json(const struct service_cfg *svc);
+/* A new probe for chk, of service svc_name. NULL on error (recorded in err): the files a
+ * probe reads at configure time may have changed since the config was loaded. */
+struct probe *check_cfg_probe(const struct check_cfg *chk, const char *svc_name,
+                              struct config_error *err);
 void config_free(struct config *cfg);
+void route_attrs_init(struct route_attrs *a);
 void route_attrs_free(struct route_attrs *a);
+int route_attrs_copy(struct route_attrs *dst, const struct route_attrs *src);
+bool route_attrs_equal(const struct route_attrs *a, const struct route_attrs *b);
 
 #endif

@@ -95,6 +95,39 @@ fail:
 	return -1;
 }
 
+static bool attrs_str_equal(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+static bool attrs_strv_equal(char *const *a, char *const *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	size_t i = 0;
+	for (; a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return a[i] == b[i];
+}
+
+bool route_attrs_equal(const struct route_attrs *a, const struct route_attrs *b)
+{
+	if (a == b)
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	return a->med == b->med && a->local_preference == b->local_preference &&
+	       a->nas_path == b->nas_path &&
+	       (a->nas_path == 0 ||
+	        memcmp(a->as_path, b->as_path, a->nas_path * sizeof(*a->as_path)) == 0) &&
+	       attrs_str_equal(a->next_hop, b->next_hop) &&
+	       attrs_str_equal(a->path_information, b->path_information) &&
+	       attrs_strv_equal(a->communities, b->communities) &&
+	       attrs_strv_equal(a->large_communities, b->large_communities) &&
+	       attrs_strv_equal(a->extended_communities, b->extended_communities);
+}
+
 /* "A:B" or "A:B:C", each part <= max; written back without leading zeros. */
 static int attrs_numbers(const char *s, int parts, unsigned long long max, char *norm, size_t len)
 {

@@ -42,9 +42,8 @@ static void cj_timing(json_t *o, const struct timing *t)
 	json_object_set_new(o, "fall", json_integer(t->fall));
 }
 
-static json_t *cj_check(const struct check_cfg *chk)
+json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p)
 {
-	const struct probe *p = chk->probe;
 	json_t *o = json_object();
 
 	json_object_set_new(o, "type", json_string(p->ops->name));
@@ -67,7 +66,7 @@ static json_t *cj_check(const struct check_cfg *chk)
 	return o;
 }
 
-static json_t *cj_service(const struct service_cfg *svc)
+json_t *config_service_to_json(const struct service_cfg *svc)
 {
 	json_t *o = json_object();
 	char buf[PREFIX_STRLEN];
@@ -91,20 +90,13 @@ static json_t *cj_service(const struct service_cfg *svc)
 	json_object_set_new(o, "require_local_address", json_boolean(svc->require_local_address));
 	json_t *checks = json_array();
 	for (size_t i = 0; i < svc->nchecks; i++)
-		json_array_append_new(checks, cj_check(&svc->checks[i]));
+		json_array_append_new(checks, json_deep_copy(svc->checks[i].normal));
 	json_object_set_new(o, "checks", checks);
 	return o;
 }
 
-json_t *config_to_json(const struct config *cfg)
+json_t *config_speaker_to_json(const struct config *cfg)
 {
-	json_t *o = json_object();
-	if (o == NULL)
-		return NULL;
-
-	json_object_set_new(o, "source", cj_source(&cfg->source));
-	json_object_set_new(o, "source_check", json_boolean(cfg->source_check));
-
 	json_t *sp = json_object();
 	bool exabgp = cfg->speaker.type == SPEAKER_EXABGP;
 	json_object_set_new(sp, "type", json_string(config_speaker_type_name(cfg->speaker.type)));
@@ -116,7 +108,19 @@ json_t *config_to_json(const struct config *cfg)
 	if (exabgp)
 		json_object_set_new(sp, "ack_timeout", cj_duration(cfg->speaker.ack_timeout_ms));
 	json_object_set_new(sp, "withdraw_on_start", json_boolean(cfg->speaker.withdraw_on_start));
-	json_object_set_new(o, "speaker", sp);
+	return sp;
+}
+
+json_t *config_to_json(const struct config *cfg)
+{
+	json_t *o = json_object();
+	if (o == NULL)
+		return NULL;
+
+	json_object_set_new(o, "source", cj_source(&cfg->source));
+	json_object_set_new(o, "source_check", json_boolean(cfg->source_check));
+
+	json_object_set_new(o, "speaker", config_speaker_to_json(cfg));
 
 	json_t *log = json_object();
 	json_object_set_new(log, "syslog", json_boolean(cfg->log.syslog));
@@ -131,7 +135,7 @@ json_t *config_to_json(const struct config *cfg)
 
 	json_t *services = json_array();
 	for (size_t i = 0; i < cfg->nservices; i++)
-		json_array_append_new(services, cj_service(&cfg->services[i]));
+		json_array_append_new(services, config_service_to_json(&cfg->services[i]));
 	json_object_set_new(o, "services", services);
 	return o;
 }

@@ -64,8 +64,6 @@ void config_service_parse(struct config_loader *ld, const json_t *obj, size_t in
 void config_service_free(struct service_cfg *svc);
 
 /* config_attrs.c */
-void route_attrs_init(struct route_attrs *a);
-int route_attrs_copy(struct route_attrs *dst, const struct route_attrs *src);
 /* Replace the attributes obj gives (obj at e->base); keys it does not give stay. */
 int route_attrs_parse(struct config_error *e, const json_t *obj, struct route_attrs *a);
 /* on_down / on_disabled: "withdraw", or an object replacing some of announce's attributes. */
@@ -73,6 +71,10 @@ int route_attrs_action(struct config_error *e, const json_t *svc, const char *ke
                        const struct route_attrs *announce, struct state_action *out);
 json_t *route_attrs_to_json(const struct route_attrs *a);
 json_t *route_attrs_action_to_json(const struct state_action *act);
+
+/* config_print.c */
+/* A check's normalized form, from the probe built to validate it (p->source set). */
+json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p);
 
 /* config.c */
 /* An error at path + key, wherever e->base is now. */

@@ -158,12 +158,34 @@ static void service_check(struct config_loader *ld, const json_t *obj, struct se
 	chk->timing = lv.t;
 	if (ops == NULL)
 		return;
-	chk->probe = probe_new(ops, obj, ld->e);
-	if (chk->probe == NULL)
+	chk->ops = ops;
+	chk->source = lv.src;
+	chk->spec = json_deep_copy(obj);
+	/* Built once here to validate the type's own keys and to record the normalized
+	 * form; the engine builds the probe it runs from spec. */
+	struct probe *p = probe_new(ops, obj, ld->e);
+	if (p == NULL)
 		return;
-	chk->probe->timeout_ms = lv.t.timeout_ms;
-	chk->probe->source = lv.src;
-	chk->probe->service = svc->name != NULL ? strdup(svc->name) : NULL;
+	p->source = lv.src;
+	chk->normal = config_check_to_json(chk, p);
+	probe_free(p);
+}
+
+struct probe *check_cfg_probe(const struct check_cfg *chk, const char *svc_name,
+                              struct config_error *err)
+{
+	struct probe *p = probe_new(chk->ops, chk->spec, err);
+	if (p == NULL)
+		return NULL;
+	p->timeout_ms = chk->timing.timeout_ms;
+	p->source = chk->source;
+	p->service = strdup(svc_name);
+	if (p->service == NULL) {
+		probe_free(p);
+		cfgerr_add(err, NULL, "out of memory");
+		return NULL;
+	}
+	return p;
 }
 
 static void service_checks(struct config_loader *ld, const json_t *obj, struct service_cfg *svc,
@@ -260,7 +282,8 @@ void config_service_free(struct service_cfg *svc)
 	free(svc->bird_protocol);
 	for (size_t i = 0; i < svc->nchecks; i++) {
 		free(svc->checks[i].path);
-		probe_free(svc->checks[i].probe);
+		json_decref(svc->checks[i].spec);
+		json_decref(svc->checks[i].normal);
 	}
 	free(svc->checks);
 	memset(svc, 0, sizeof(*svc));

@@ -4,6 +4,7 @@
  * falling) after its previous run started, so slow runs do not drift the schedule; the
  * first runs are spread over one interval so that many checks never fire together. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,50 +13,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../probes/child.h"
-#include "engine.h"
-#include "exitcode.h"
-#include "ifaddr.h"
 #include "../lib/log.h"
 #include "../lib/monotime.h"
-#include "service.h"
-#include "speaker.h"
+#include "../probes/child.h"
+#include "engine_priv.h"
+#include "exitcode.h"
+#include "ifaddr.h"
 
 #define ENGINE_DRAIN_MS 2000 /* how long withdrawals may take to reach the speaker at exit */
-
-struct engine_check {
-	struct engine_service *es;
-	size_t index;
-	struct check_cfg *cfg;
-	struct event *timer;
-};
-
-struct engine_service {
-	struct engine *eng;
-	struct service *svc;
-	struct engine_check *checks;
-	struct event *poll_timer;
-};
-
-struct engine {
-	struct config *cfg;
-	struct event_base *base;
-	struct speaker *sp;
-	struct engine_service *services;
-	size_t nservices;
-	struct event *sig_term, *sig_int, *sig_hup, *reannounce;
-	int exit_code;
-	bool stopping;
-};
 
 static uint32_t engine_jitter(uint32_t range_ms)
 {
 	return range_ms > 1 ? (uint32_t)(random() % range_ms) : 0;
 }
 
-static void engine_publish(struct engine_service *es)
+void engine_publish(struct engine_service *es)
 {
-	speaker_set(es->eng->sp, es->svc->cfg, service_route(es->svc));
+	if (es->eng->sp != NULL)
+		speaker_set(es->eng->sp, es->cfg, service_route(es->svc));
 }
 
 static void engine_check_schedule(struct engine_check *ec, const struct probe *p)
@@ -82,10 +57,10 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 	bool ok = probe_result_healthy(p, r);
 	const struct probe_reason_info *ri = probe_reason_info(r->reason);
 
-	log_debug("%s: %s: %s (%s) %s, %.1fms", svc->cfg->name, p->label,
+	log_debug("%s: %s: %s (%s) %s, %.1fms", es->cfg->name, p->label,
 	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0);
 	if (service_feed(svc, ec->index, ok)) {
-		log_info("service %s: %s -> %s (%s: %s, %s, %.1fms)", svc->cfg->name,
+		log_info("service %s: %s -> %s (%s: %s, %s, %.1fms)", es->cfg->name,
 		         health_state_name(old), health_state_name(svc->state), p->label, ri->code,
 		         r->detail[0] ? r->detail : ri->text, r->latency_us / 1000.0);
 		engine_publish(es);
@@ -97,7 +72,7 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 static void engine_check_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine_check *ec = arg;
-	probe_run(ec->cfg->probe, ec->es->eng->base);
+	probe_run(ec->probe, ec->es->eng->base);
 }
 
 /* The first prefix with no address on any interface, or NULL when all have one. */
@@ -118,13 +93,34 @@ static const struct prefix *engine_missing_prefix(const struct service_cfg *cfg)
 	return missing;
 }
 
+/* The disable file: present, absent, or -1 when it cannot be told (a directory that became
+ * unreadable): then the service keeps its state, and the failure is said once. */
+static int engine_disable_file(struct engine_service *es)
+{
+	struct stat st;
+	if (stat(es->cfg->disable_file, &st) == 0)
+		return 1;
+	if (errno == ENOENT || errno == ENOTDIR) {
+		if (es->poll_failed)
+			log_info("service %s: disable file %s can be looked at again",
+			         es->cfg->name, es->cfg->disable_file);
+		es->poll_failed = false;
+		return 0;
+	}
+	if (!es->poll_failed)
+		log_err("service %s: cannot look at disable file %s: %s; keeping the service's "
+		        "state until it can",
+		        es->cfg->name, es->cfg->disable_file, strerror(errno));
+	es->poll_failed = true;
+	return -1;
+}
+
 /* Once per interval: the disable file, and the local addresses when they are required. */
 static void engine_service_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine_service *es = arg;
-	const struct service_cfg *cfg = es->svc->cfg;
+	const struct service_cfg *cfg = es->cfg;
 	enum health_state old = es->svc->state;
-	struct stat st;
 
 	if (cfg->require_local_address) {
 		const struct prefix *missing = engine_missing_prefix(cfg);
@@ -146,14 +142,90 @@ static void engine_service_poll(evutil_socket_t fd, short what, void *arg)
 		old = es->svc->state;
 	}
 	if (cfg->disable_file != NULL) {
-		bool disabled = stat(cfg->disable_file, &st) == 0;
-		if (service_set_disabled(es->svc, disabled)) {
+		int disabled = engine_disable_file(es);
+		if (disabled >= 0 && service_set_disabled(es->svc, disabled == 1)) {
 			log_info("service %s: %s -> %s (disable file %s %s)", cfg->name,
 			         health_state_name(old), health_state_name(es->svc->state),
 			         cfg->disable_file, disabled ? "present" : "removed");
 			engine_publish(es);
 		}
 	}
+}
+
+struct engine_service *engine_service_new(struct engine *eng, const struct service_cfg *cfg)
+{
+	struct engine_service *es = calloc(1, sizeof(*es));
+	if (es == NULL)
+		return NULL;
+	es->eng = eng;
+	es->cfg = cfg;
+	es->svc = service_new(cfg);
+	es->checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*es->checks));
+	if (es->svc == NULL || es->checks == NULL)
+		goto fail;
+	for (size_t j = 0; j < cfg->nchecks; j++) {
+		struct engine_check *ec = &es->checks[j];
+		struct config_error err;
+		ec->es = es;
+		ec->index = j;
+		ec->cfg = &cfg->checks[j];
+		es->nchecks++;
+		ec->timer = evtimer_new(eng->base, engine_check_fire, ec);
+		config_error_init(&err, eng->opts.config_file, NULL);
+		ec->probe = check_cfg_probe(ec->cfg, cfg->name, &err);
+		for (size_t k = 0; k < err.nmsgs; k++)
+			log_err("%s: %s", ec->cfg->path, err.msgs[k]);
+		config_error_free(&err);
+		if (ec->timer == NULL || ec->probe == NULL)
+			goto fail;
+		probe_set_done(ec->probe, engine_check_done, ec);
+	}
+	if (cfg->disable_file != NULL || cfg->require_local_address) {
+		es->poll_timer = event_new(eng->base, -1, EV_PERSIST, engine_service_poll, es);
+		if (es->poll_timer == NULL)
+			goto fail;
+	}
+	return es;
+fail:
+	log_err("service %s: cannot set up its checks", cfg->name);
+	engine_service_free(es);
+	return NULL;
+}
+
+/* Arm the service's timers: the poll at once (before the first probe), the checks spread
+ * over one interval. */
+void engine_service_start(struct engine_service *es)
+{
+	struct timeval tv;
+
+	if (es->poll_timer != NULL) {
+		engine_service_poll(-1, 0, es);
+		ms_to_tv(&tv, es->cfg->timing.interval_ms);
+		evtimer_add(es->poll_timer, &tv);
+	}
+	for (size_t j = 0; j < es->nchecks; j++) {
+		ms_to_tv(&tv, engine_jitter(es->checks[j].cfg->timing.interval_ms));
+		evtimer_add(es->checks[j].timer, &tv);
+	}
+}
+
+void engine_service_free(struct engine_service *es)
+{
+	if (es == NULL)
+		return;
+	for (size_t j = 0; j < es->nchecks; j++) {
+		if (es->checks[j].probe != NULL) {
+			probe_release(es->checks[j].probe);
+			probe_free(es->checks[j].probe);
+		}
+		if (es->checks[j].timer)
+			event_free(es->checks[j].timer);
+	}
+	if (es->poll_timer)
+		event_free(es->poll_timer);
+	free(es->checks);
+	service_free(es->svc);
+	free(es);
 }
 
 static void engine_stop(struct engine *eng, const char *why)
@@ -163,16 +235,18 @@ static void engine_stop(struct engine *eng, const char *why)
 	eng->stopping = true;
 	log_info("stopping: %s", why);
 	for (size_t i = 0; i < eng->nservices; i++) {
-		struct engine_service *es = &eng->services[i];
-		for (size_t j = 0; j < es->svc->nchecks; j++) {
+		struct engine_service *es = eng->services[i];
+		for (size_t j = 0; j < es->nchecks; j++) {
 			evtimer_del(es->checks[j].timer);
-			probe_cancel(es->checks[j].cfg->probe);
+			probe_cancel(es->checks[j].probe);
 		}
 		if (es->poll_timer)
 			evtimer_del(es->poll_timer);
 	}
 	if (eng->reannounce)
 		evtimer_del(eng->reannounce);
+	if (eng->watch)
+		evtimer_del(eng->watch);
 	event_base_loopbreak(eng->base);
 }
 
@@ -180,11 +254,12 @@ static void engine_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct engine *eng = arg;
 	engine_stop(eng, sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	if (speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0) {
+	if (eng->sp != NULL && speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0) {
 		/* Routes may stay announced without us: say so in the exit status too. */
 		log_err("not every withdrawal reached the speaker");
 		eng->exit_code = EXIT_RUNTIME;
 	}
+	engine_state_flush(eng);
 }
 
 static void engine_speaker_gone(void *arg, const char *why)
@@ -195,12 +270,9 @@ static void engine_speaker_gone(void *arg, const char *why)
 	engine_stop(eng, why);
 }
 
-/* A HUP from a terminal that went away, or an operator expecting a reload, must not kill
- * healthd: a killed helper leaves its routes announced in ExaBGP. */
 static void engine_sighup(evutil_socket_t sig, short what, void *arg)
 {
-	log_warn("SIGHUP ignored: healthd does not reload; restart it to apply a new "
-	         "configuration (SIGTERM withdraws first)");
+	engine_reload(arg, "SIGHUP");
 }
 
 /* libevent's own warnings go where ours go, never to stdout. */
@@ -215,40 +287,103 @@ static void engine_libevent_log(int severity, const char *msg)
 static void engine_reannounce(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine *eng = arg;
-	speaker_reannounce(eng->sp);
+	if (eng->sp != NULL)
+		speaker_reannounce(eng->sp);
 }
 
-static int engine_service_init(struct engine *eng, struct engine_service *es,
-                               struct service_cfg *cfg)
+/* No speaker is known (no valid config, no state file): stdin is still the speaker's when
+ * it is a pipe or a socket (ExaBGP's), so its acks are read and its EOF ends healthd. */
+static void engine_stdin(evutil_socket_t fd, short what, void *arg)
 {
-	es->eng = eng;
-	es->svc = service_new(cfg);
-	es->checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*es->checks));
-	if (es->svc == NULL || es->checks == NULL)
-		return -1;
-	for (size_t j = 0; j < cfg->nchecks; j++) {
-		struct engine_check *ec = &es->checks[j];
-		ec->es = es;
-		ec->index = j;
-		ec->cfg = &cfg->checks[j];
-		ec->timer = evtimer_new(eng->base, engine_check_fire, ec);
-		if (ec->timer == NULL)
-			return -1;
-		probe_set_done(ec->cfg->probe, engine_check_done, ec);
+	struct engine *eng = arg;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		engine_stop(eng, "end of input");
+}
+
+static int engine_stdin_watch(struct engine *eng, bool on)
+{
+	struct stat st;
+
+	if (!on) {
+		if (eng->stdin_ev != NULL)
+			event_free(eng->stdin_ev);
+		eng->stdin_ev = NULL;
+		return 0;
 	}
-	if (cfg->disable_file != NULL || cfg->require_local_address) {
-		es->poll_timer = event_new(eng->base, -1, EV_PERSIST, engine_service_poll, es);
-		if (es->poll_timer == NULL)
+	if (eng->stdin_ev != NULL || fstat(STDIN_FILENO, &st) != 0 ||
+	    !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return 0;
+	int fl = fcntl(STDIN_FILENO, F_GETFL);
+	if (fl >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, fl | O_NONBLOCK);
+	eng->stdin_ev = event_new(eng->base, STDIN_FILENO, EV_READ | EV_PERSIST, engine_stdin, eng);
+	return eng->stdin_ev != NULL ? event_add(eng->stdin_ev, NULL) : -1;
+}
+
+int engine_speaker_open(struct engine *eng)
+{
+	engine_stdin_watch(eng, false);
+	eng->sp = speaker_new(eng->cfg, eng->base, engine_speaker_gone, eng);
+	if (eng->sp == NULL) {
+		log_err("cannot open the speaker");
+		return -1;
+	}
+	eng->sp->on_told = engine_state_changed;
+	if (eng->hold) {
+		/* Whatever the config said: what a previous instance announced goes. */
+		for (size_t i = 0; i < eng->sp->nroutes; i++)
+			eng->sp->routes[i].known = false;
+	}
+	if (eng->reannounce != NULL)
+		event_free(eng->reannounce);
+	eng->reannounce = NULL;
+	if (eng->cfg->speaker.reannounce_ms > 0 && !eng->hold) {
+		struct timeval tv;
+		eng->reannounce = event_new(eng->base, -1, EV_PERSIST, engine_reannounce, eng);
+		if (eng->reannounce == NULL)
 			return -1;
+		ms_to_tv(&tv, eng->cfg->speaker.reannounce_ms);
+		evtimer_add(eng->reannounce, &tv);
 	}
 	return 0;
 }
 
-struct engine *engine_new(struct config *cfg)
+/* Withdraw through the speaker (bounded) and close it: another takes its place. */
+void engine_speaker_close(struct engine *eng)
+{
+	if (eng->sp == NULL)
+		return;
+	if (speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0)
+		log_err("not every withdrawal reached the speaker");
+	speaker_free(eng->sp);
+	eng->sp = NULL;
+}
+
+static int engine_services_build(struct engine *eng)
+{
+	const struct config *cfg = eng->cfg;
+	eng->services = calloc(cfg->nservices ? cfg->nservices : 1, sizeof(*eng->services));
+	if (eng->services == NULL)
+		return -1;
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		if ((eng->services[i] = engine_service_new(eng, &cfg->services[i])) == NULL)
+			return -1;
+		eng->nservices++;
+	}
+	return 0;
+}
+
+struct engine *engine_new(const struct engine_opts *o, struct config *cfg, char **errors,
+                          size_t nerrors)
 {
 	struct engine *eng = calloc(1, sizeof(*eng));
-	if (eng == NULL)
+	if (eng == NULL) {
+		config_free(cfg);
 		return NULL;
+	}
+	eng->opts = *o;
 	eng->cfg = cfg;
 	event_set_log_callback(engine_libevent_log);
 	eng->base = event_base_new();
@@ -256,31 +391,34 @@ struct engine *engine_new(struct config *cfg)
 		goto fail;
 	if (child_init(eng->base) != 0)
 		goto fail;
-	eng->sp = speaker_new(cfg, eng->base, engine_speaker_gone, eng);
-	if (eng->sp == NULL) {
-		log_err("cannot open the speaker");
+	if (engine_state_init(eng) != 0)
 		goto fail;
-	}
-	eng->services = calloc(cfg->nservices, sizeof(*eng->services));
-	if (eng->services == NULL)
-		goto fail;
-	eng->nservices = cfg->nservices;
-	for (size_t i = 0; i < cfg->nservices; i++)
-		if (engine_service_init(eng, &eng->services[i], &cfg->services[i]) != 0)
-			goto fail;
-
 	eng->sig_term = evsignal_new(eng->base, SIGTERM, engine_signal, eng);
 	eng->sig_int = evsignal_new(eng->base, SIGINT, engine_signal, eng);
 	eng->sig_hup = evsignal_new(eng->base, SIGHUP, engine_sighup, eng);
 	if (!eng->sig_term || !eng->sig_int || !eng->sig_hup)
 		goto fail;
-	if (cfg->speaker.reannounce_ms > 0) {
-		eng->reannounce = event_new(eng->base, -1, EV_PERSIST, engine_reannounce, eng);
-		if (eng->reannounce == NULL)
+
+	if (cfg == NULL) {
+		engine_wait(eng, errors, nerrors);
+		errors = NULL;
+		if (eng->cfg != NULL && engine_speaker_open(eng) != 0) {
+			/* The state file's speaker is gone too: wait without one. */
+			config_free(eng->cfg);
+			eng->cfg = NULL;
+			eng->hold = false;
+		}
+		if (eng->sp == NULL && engine_stdin_watch(eng, true) != 0)
 			goto fail;
+		return eng;
 	}
+	if (engine_speaker_open(eng) != 0 || engine_services_build(eng) != 0)
+		goto fail;
 	return eng;
 fail:
+	for (size_t i = 0; errors != NULL && i < nerrors; i++)
+		free(errors[i]);
+	free(errors);
 	log_err("cannot set up the event loop");
 	engine_free(eng);
 	return NULL;
@@ -288,8 +426,6 @@ fail:
 
 int engine_run(struct engine *eng)
 {
-	struct timeval tv;
-
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE to handle, not a death */
 	evsignal_add(eng->sig_term, NULL);
 	evsignal_add(eng->sig_int, NULL);
@@ -298,24 +434,17 @@ int engine_run(struct engine *eng)
 	signal(SIGUSR2, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
-	for (size_t i = 0; i < eng->nservices; i++) {
-		struct engine_service *es = &eng->services[i];
-		if (es->poll_timer != NULL) {
-			engine_service_poll(-1, 0, es); /* before the first probe */
-			ms_to_tv(&tv, es->svc->cfg->timing.interval_ms);
-			evtimer_add(es->poll_timer, &tv);
-		}
-		for (size_t j = 0; j < es->svc->nchecks; j++) {
-			ms_to_tv(&tv, engine_jitter(es->checks[j].cfg->timing.interval_ms));
-			evtimer_add(es->checks[j].timer, &tv);
-		}
-	}
-	speaker_sync(eng->sp); /* withdraw_on_start: clear what a previous run left */
-	if (eng->reannounce != NULL) {
-		ms_to_tv(&tv, eng->cfg->speaker.reannounce_ms);
-		evtimer_add(eng->reannounce, &tv);
-	}
-	log_info("started: %zu service%s", eng->nservices, eng->nservices == 1 ? "" : "s");
+	eng->started = true;
+	for (size_t i = 0; i < eng->nservices; i++)
+		engine_service_start(eng->services[i]);
+	if (eng->sp != NULL)
+		speaker_sync(eng->sp); /* withdraw_on_start: clear what a previous run left */
+	if (eng->cfg != NULL && !eng->hold)
+		log_info("started: %zu service%s", eng->nservices, eng->nservices == 1 ? "" : "s");
+	else
+		log_warn("started without a valid configuration: announcing nothing; waiting for "
+		         "%s to be fixed",
+		         eng->opts.config_file);
 
 	if (!eng->stopping && event_base_dispatch(eng->base) < 0) {
 		log_err("event loop failed");
@@ -328,30 +457,18 @@ void engine_free(struct engine *eng)
 {
 	if (eng == NULL)
 		return;
-	for (size_t i = 0; i < eng->nservices; i++) {
-		struct engine_service *es = &eng->services[i];
-		if (es->checks != NULL && es->svc != NULL)
-			for (size_t j = 0; j < es->svc->nchecks; j++) {
-				if (es->checks[j].cfg != NULL)
-					probe_release(es->checks[j].cfg->probe);
-				if (es->checks[j].timer)
-					event_free(es->checks[j].timer);
-			}
-		if (es->poll_timer)
-			event_free(es->poll_timer);
-		free(es->checks);
-		service_free(es->svc);
-	}
+	for (size_t i = 0; i < eng->nservices; i++)
+		engine_service_free(eng->services[i]);
 	free(eng->services);
 	speaker_free(eng->sp);
-	if (eng->sig_term)
-		event_free(eng->sig_term);
-	if (eng->sig_int)
-		event_free(eng->sig_int);
-	if (eng->sig_hup)
-		event_free(eng->sig_hup);
-	if (eng->reannounce)
-		event_free(eng->reannounce);
+	engine_stdin_watch(eng, false);
+	struct event *evs[] = {eng->sig_term, eng->sig_int, eng->sig_hup, eng->reannounce};
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+	engine_reload_free(eng);
+	engine_state_free(eng);
+	config_free(eng->cfg);
 	child_shutdown();
 	if (eng->base)
 		event_base_free(eng->base);

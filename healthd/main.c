@@ -37,16 +37,32 @@ static const char usage_main[] =
         "exit codes: 0 ok, 1 invalid configuration, 2 usage error, 3 runtime failure\n";
 
 static const char usage_run[] =
-        "usage: healthd run -c FILE [-d] [--syslog]\n"
+        "usage: healthd run -c FILE [-d] [--syslog] [--state-file PATH | --no-state-file]\n"
+        "                   [--exit-on-error]\n"
         "\n"
-        "Runs in the foreground until SIGTERM/SIGINT or until the BGP speaker goes away.\n"
-        "Commands for the speaker go to stdout; logs go to stderr (or syslog).\n"
-        "On SIGTERM/SIGINT every announced prefix is withdrawn before exit.\n"
+        "Runs in the foreground until SIGTERM/SIGINT, until stdin ends or until the BGP\n"
+        "speaker goes away. Commands for the speaker go to stdout; logs go to stderr (or\n"
+        "syslog). On SIGTERM/SIGINT every announced prefix is withdrawn before exit.\n"
         "\n"
-        "  -c, --config FILE   the JSON configuration\n"
-        "  -d, --debug         log every probe result\n"
-        "      --syslog        log to syslog instead of stderr\n"
-        "  -h, --help          this text\n";
+        "SIGHUP re-reads FILE. A file with errors changes nothing: the running configuration\n"
+        "stays, every error is logged, and FILE is watched and read again when it changes.\n"
+        "A valid file is applied as a difference: an unchanged service keeps its state and\n"
+        "route (nothing is sent to the speaker), a changed one keeps its route until its new\n"
+        "checks decide, a removed one is withdrawn, a new one starts down. A change of the\n"
+        "speaker's settings is refused: restart to change the speaker.\n"
+        "\n"
+        "A FILE with errors at start does not stop healthd: it announces nothing, withdraws\n"
+        "what the state file says a previous instance announced, logs the errors every\n"
+        "minute and starts as soon as FILE is valid (--exit-on-error: exit 1 instead).\n"
+        "\n"
+        "  -c, --config FILE     the JSON configuration\n"
+        "  -d, --debug           log every probe result\n"
+        "      --syslog          log to syslog instead of stderr\n"
+        "      --state-file PATH where the announced routes are recorded (default:\n"
+        "                        $STATE_DIRECTORY or /var/lib/healthd, named after FILE)\n"
+        "      --no-state-file   keep no state file\n"
+        "      --exit-on-error   exit 1 when FILE has errors at start\n"
+        "  -h, --help            this text\n";
 
 static const char usage_check[] =
         "usage: healthd check -c FILE\n"
@@ -159,35 +175,102 @@ static int cmd_check(int argc, char **argv)
 
 static bool stdout_closed;
 
+static int parse_run(int argc, char **argv, struct engine_opts *o, bool *exit_on_error)
+{
+	static const struct option opts[] = {
+	        {"config", required_argument, NULL, 'c'},
+	        {"debug", no_argument, NULL, 'd'},
+	        {"syslog", no_argument, NULL, 's'},
+	        {"state-file", required_argument, NULL, 'S'},
+	        {"no-state-file", no_argument, NULL, 'N'},
+	        {"exit-on-error", no_argument, NULL, 'E'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config_file = optarg;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
+		case 's':
+			o->use_syslog = true;
+			break;
+		case 'S':
+			o->state_file = optarg;
+			break;
+		case 'N':
+			o->no_state_file = true;
+			break;
+		case 'E':
+			*exit_on_error = true;
+			break;
+		case 'h':
+			fputs(usage_run, stdout);
+			return -1; /* help shown */
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "healthd: unexpected argument '%s'\n", argv[optind]);
+		goto bad;
+	}
+	if (o->config_file == NULL) {
+		fprintf(stderr, "healthd: -c FILE is required\n");
+		goto bad;
+	}
+	return 0;
+bad:
+	fputs(usage_run, stderr);
+	return EXIT_USAGE;
+}
+
+static bool stdout_closed;
+
 static int cmd_run(int argc, char **argv)
 {
-	const char *file = NULL;
-	bool debug = false, use_syslog = false;
-	int rc = parse_common(argc, argv, usage_run, &file, &debug, &use_syslog);
+	struct engine_opts o = {0};
+	bool exit_on_error = false;
+	int rc = parse_run(argc, argv, &o, &exit_on_error);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;
 
-	log_init("healthd", false, LOG_DAEMON, debug ? LOG_DEBUG : LOG_INFO);
+	log_init("healthd", o.use_syslog, LOG_DAEMON, o.debug ? LOG_DEBUG : LOG_INFO);
 	if (stdout_closed) {
 		log_err("stdout is closed: it must lead to the BGP speaker");
 		return EXIT_RUNTIME;
 	}
-	struct config *cfg = load_config(file);
-	if (cfg == NULL) {
-		fprintf(stderr, "healthd: %s is invalid; nothing announced\n", file);
+	struct config_error err;
+	config_error_init(&err, o.config_file, NULL);
+	struct config *cfg = config_load_file(o.config_file, &err);
+	if (cfg == NULL && exit_on_error) {
+		for (size_t i = 0; i < err.nmsgs; i++)
+			fprintf(stderr, "%s\n", err.msgs[i]);
+		fprintf(stderr, "healthd: %s is invalid; nothing announced\n", o.config_file);
+		config_error_free(&err);
 		return EXIT_CONFIG;
 	}
-	log_init("healthd", use_syslog || cfg->log.syslog, cfg->log.facility,
-	         debug ? LOG_DEBUG : cfg->log.level);
-
-	struct engine *eng = engine_new(cfg);
-	if (eng == NULL) {
-		config_free(cfg);
+	if (cfg != NULL)
+		log_init("healthd", o.use_syslog || cfg->log.syslog, cfg->log.facility,
+		         o.debug ? LOG_DEBUG : cfg->log.level);
+	if (cfg == NULL && err.nmsgs == 0)
+		cfgerr_add(&err, NULL, "invalid configuration");
+	/* Without a valid config healthd stays up (a helper that exits is respawned, and
+	 * ExaBGP gives up on the whole node after a few deaths): the engine says why. */
+	struct engine *eng =
+	        engine_new(&o, cfg, cfg == NULL ? err.msgs : NULL, cfg == NULL ? err.nmsgs : 0);
+	if (cfg == NULL)
+		err.msgs = NULL, err.nmsgs = 0;
+	config_error_free(&err);
+	if (eng == NULL)
 		return EXIT_RUNTIME;
-	}
 	rc = engine_run(eng);
 	engine_free(eng);
-	config_free(cfg);
 	log_info("exit %d", rc);
 	return rc;
 }

@@ -152,6 +152,28 @@ struct service *service_new(const struct service_cfg *cfg)
 	return svc;
 }
 
+void service_adopt(struct service *svc, const struct service *old, const bool *same)
+{
+	bool was_up = health_is_up(old->state);
+	bool was_down = old->settled && !was_up;
+
+	svc->settled = old->settled;
+	svc->disabled = old->disabled;
+	svc->no_address = old->no_address;
+	for (size_t i = 0; i < svc->nchecks; i++) {
+		struct check_health *h = &svc->checks[i];
+		if (same != NULL && same[i] && i < old->nchecks) {
+			h->state = old->checks[i].state;
+			h->count = old->checks[i].count;
+		} else if (was_up) {
+			h->state = HS_UP; /* `fall` failures of its own take it down */
+		} else if (was_down) {
+			h->state = HS_DOWN; /* `rise` successes of its own bring it up */
+		}
+	}
+	service_update(svc);
+}
+
 void service_free(struct service *svc)
 {
 	if (svc == NULL)

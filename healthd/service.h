@@ -44,6 +44,12 @@ bool health_is_fast(enum health_state s); /* RISING or FALLING: use the fast int
 
 struct service *service_new(const struct service_cfg *cfg);
 void service_free(struct service *svc);
+/* A reload changed the service: svc (new, from service_new) takes over old's standing, so
+ * that the route stays as it is until the new checks decide. A check whose same[i] is
+ * true (same normalized form at the same index) keeps its counts; another starts where
+ * the service stood: UP (it takes `fall` failures to go down), DOWN (`rise` successes to
+ * go up), or INIT when the service never settled. same may be NULL (none the same). */
+void service_adopt(struct service *svc, const struct service *old, const bool *same);
 /* Feed a result of check i; returns true when the service's state changed. */
 bool service_feed(struct service *svc, size_t i, bool ok);
 /* Returns true when the service's state changed. */

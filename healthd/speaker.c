@@ -5,6 +5,28 @@
 #include "../lib/log.h"
 #include "speaker.h"
 
+/* A table for cfg's services, every route unknown (not told yet), nothing wanted. */
+static struct speaker_route *speaker_table(const struct config *cfg, size_t extra, size_t *n)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < cfg->nservices; i++)
+		total += cfg->services[i].nprefixes;
+	struct speaker_route *routes = calloc(total + extra ? total + extra : 1, sizeof(*routes));
+	if (routes == NULL)
+		return NULL;
+	*n = 0;
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct service_cfg *svc = &cfg->services[i];
+		for (size_t j = 0; j < svc->nprefixes; j++) {
+			struct speaker_route *r = &routes[(*n)++];
+			r->svc = svc;
+			r->pfx = &svc->prefixes[j];
+			route_attrs_init(&r->told);
+		}
+	}
+	return routes;
+}
+
 struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
                             speaker_gone_fn on_gone, void *arg)
 {
@@ -16,23 +38,13 @@ struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
 	sp->on_gone = on_gone;
 	sp->gone_arg = arg;
 
-	size_t n = 0;
-	for (size_t i = 0; i < cfg->nservices; i++)
-		n += cfg->services[i].nprefixes;
-	sp->routes = calloc(n ? n : 1, sizeof(*sp->routes));
+	sp->routes = speaker_table(cfg, 0, &sp->nroutes);
 	if (sp->routes == NULL)
 		goto fail;
-	for (size_t i = 0; i < cfg->nservices; i++) {
-		const struct service_cfg *svc = &cfg->services[i];
-		for (size_t j = 0; j < svc->nprefixes; j++) {
-			struct speaker_route *r = &sp->routes[sp->nroutes++];
-			r->svc = svc;
-			r->pfx = &svc->prefixes[j];
-			/* Unknown until told: the first sync withdraws what a previous
-			 * instance may have left announced. */
-			r->known = !cfg->speaker.withdraw_on_start;
-		}
-	}
+	/* Unknown until told: the first sync withdraws what a previous instance may have
+	 * left announced. */
+	for (size_t i = 0; i < sp->nroutes; i++)
+		sp->routes[i].known = !cfg->speaker.withdraw_on_start;
 
 	int rc = -1;
 	switch (cfg->speaker.type) {
@@ -55,12 +67,98 @@ fail:
 	return NULL;
 }
 
-void speaker_set(struct speaker *sp, const struct service_cfg *svc, const struct route_attrs *want)
+void speaker_want(struct speaker *sp, const struct service_cfg *svc, const struct route_attrs *want)
 {
 	for (size_t i = 0; i < sp->nroutes; i++)
 		if (sp->routes[i].svc == svc)
 			sp->routes[i].want = want;
+}
+
+void speaker_set(struct speaker *sp, const struct service_cfg *svc, const struct route_attrs *want)
+{
+	speaker_want(sp, svc, want);
 	speaker_sync(sp);
+}
+
+bool speaker_announced(const struct speaker *sp, const char *service)
+{
+	for (size_t i = 0; i < sp->nroutes; i++)
+		if (sp->routes[i].sent != NULL && strcmp(sp->routes[i].svc->name, service) == 0)
+			return true;
+	return false;
+}
+
+static struct speaker_route *speaker_find(struct speaker_route *routes, size_t n,
+                                          const char *service, const struct prefix *pfx)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!routes[i].retired && prefix_equal(routes[i].pfx, pfx) &&
+		    strcmp(routes[i].svc->name, service) == 0)
+			return &routes[i];
+	return NULL;
+}
+
+int speaker_reload(struct speaker *sp, const struct config *cfg)
+{
+	size_t n = 0;
+	struct speaker_route *routes = speaker_table(cfg, sp->nroutes, &n);
+	if (routes == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct speaker_route *r = &routes[i];
+		struct speaker_route *old =
+		        speaker_find(sp->routes, sp->nroutes, r->svc->name, r->pfx);
+		if (old == NULL)
+			continue; /* a new route: nothing told about it yet, so nothing to undo */
+		r->known = old->known;
+		r->resend = old->resend;
+		r->told = old->told; /* moved */
+		r->sent = old->sent != NULL ? &r->told : NULL;
+		route_attrs_init(&old->told);
+		old->sent = NULL;
+		old->known = true;
+	}
+	/* What stays in the old table, told and not matched, must still be withdrawn. */
+	sp->nretired = 0;
+	for (size_t i = 0; i < sp->nroutes; i++) {
+		struct speaker_route *old = &sp->routes[i];
+		if (old->sent == NULL && old->known)
+			continue;
+		struct speaker_route *r = &routes[n++];
+		*r = *old;
+		r->sent = old->sent != NULL ? &r->told : NULL;
+		r->want = NULL;
+		r->retired = true;
+		sp->nretired++;
+	}
+	free(sp->routes);
+	sp->routes = routes;
+	sp->nroutes = n;
+	sp->cfg = cfg;
+	if (sp->ops != NULL && sp->ops->reconfigure != NULL)
+		sp->ops->reconfigure(sp);
+	return 0;
+}
+
+/* Retired routes leave the table once their withdrawal was told. */
+static void speaker_compact(struct speaker *sp)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < sp->nroutes; i++) {
+		struct speaker_route *r = &sp->routes[i];
+		if (r->retired && r->sent == NULL && r->known) {
+			route_attrs_free(&r->told);
+			sp->nretired--;
+			continue;
+		}
+		if (j != i) {
+			sp->routes[j] = *r;
+			if (r->sent != NULL)
+				sp->routes[j].sent = &sp->routes[j].told;
+		}
+		j++;
+	}
+	sp->nroutes = j;
 }
 
 static bool speaker_same_path(const struct route_attrs *a, const struct route_attrs *b)
@@ -70,20 +168,43 @@ static bool speaker_same_path(const struct route_attrs *a, const struct route_at
 	return strcmp(a->path_information, b->path_information) == 0;
 }
 
+/* Record what the speaker was told: the table's own copy, so that a reload may free the
+ * config the wanted attributes came from. */
+static int speaker_told(struct speaker_route *r)
+{
+	struct route_attrs copy;
+	if (r->want != NULL && route_attrs_copy(&copy, r->want) != 0)
+		return -1;
+	route_attrs_free(&r->told);
+	if (r->want != NULL) {
+		r->told = copy;
+		r->sent = &r->told;
+	} else {
+		r->sent = NULL;
+	}
+	r->known = true;
+	r->resend = false;
+	return 0;
+}
+
 void speaker_sync(struct speaker *sp)
 {
+	bool told = false;
+
 	if (sp->gone)
 		return;
 	for (size_t i = 0; i < sp->nroutes; i++) {
 		struct speaker_route *r = &sp->routes[i];
-		if (r->known && r->want == r->sent && !r->resend)
+		if (r->known && route_attrs_equal(r->want, r->sent) && !r->resend)
 			continue;
 		int rc;
 		if (r->want != NULL && r->sent != NULL && !speaker_same_path(r->want, r->sent)) {
 			/* Another path id is another route (ADD-PATH): the old one would stay. */
 			if (sp->ops->withdraw(sp, r) != 0)
 				break;
+			route_attrs_free(&r->told);
 			r->sent = NULL;
+			told = true;
 		}
 		if (r->want != NULL)
 			rc = sp->ops->announce(sp, r);
@@ -91,11 +212,19 @@ void speaker_sync(struct speaker *sp)
 			rc = sp->ops->withdraw(sp, r);
 		if (rc != 0)
 			break; /* no room: the backend calls us again once drained */
-		r->sent = r->want;
-		r->known = true;
-		r->resend = false;
+		if (speaker_told(r) != 0) {
+			/* Told, but not recorded: doubt it, so that the next sync tells it again.
+			 */
+			r->known = false;
+			log_err("out of memory recording a route's state");
+		}
+		told = true;
 	}
+	if (sp->nretired > 0)
+		speaker_compact(sp);
 	sp->ops->flush(sp);
+	if (told && sp->on_told != NULL)
+		sp->on_told(sp->gone_arg);
 }
 
 void speaker_reannounce(struct speaker *sp)
@@ -157,6 +286,8 @@ void speaker_free(struct speaker *sp)
 		return;
 	if (sp->ops != NULL && sp->ops->close != NULL)
 		sp->ops->close(sp);
+	for (size_t i = 0; i < sp->nroutes; i++)
+		route_attrs_free(&sp->routes[i].told);
 	free(sp->routes);
 	free(sp);
 }

@@ -17,9 +17,12 @@ struct speaker_route {
 	const struct service_cfg *svc;
 	const struct prefix *pfx;
 	const struct route_attrs *want; /* NULL: withdrawn */
-	const struct route_attrs *sent; /* what the speaker was last told; NULL: withdrawn */
-	bool known;                     /* false until the speaker has been told anything */
-	bool resend;                    /* re-announce even though unchanged */
+	const struct route_attrs
+	        *sent;           /* what the speaker was last told (&told); NULL: withdrawn */
+	struct route_attrs told; /* the table's own copy: it outlives a reloaded config */
+	bool known;              /* false until the speaker has been told anything */
+	bool resend;             /* re-announce even though unchanged */
+	bool retired; /* its service left the config at a reload: withdrawn, then dropped */
 };
 
 struct speaker_ops {
@@ -31,10 +34,14 @@ struct speaker_ops {
 	/* At exit only: wait up to timeout_ms for the queue to reach the speaker. 0 if it did. */
 	int (*drain)(struct speaker *, uint32_t timeout_ms);
 	void (*close)(struct speaker *);
+	/* Optional: sp->cfg and the route table were replaced by a reload. */
+	void (*reconfigure)(struct speaker *);
 };
 
 /* Called once when the speaker goes away (EOF, EPIPE, shutdown notice). */
 typedef void (*speaker_gone_fn)(void *arg, const char *why);
+/* Called after a sync that changed what the speaker was told. */
+typedef void (*speaker_told_fn)(void *arg);
 
 struct speaker {
 	const struct speaker_ops *ops;
@@ -47,12 +54,25 @@ struct speaker {
 	bool failed; /* gone through an I/O error, not a goodbye */
 	speaker_gone_fn on_gone;
 	void *gone_arg;
+	speaker_told_fn on_told;
+	size_t nretired; /* retired routes not yet withdrawn */
 };
 
 struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
                             speaker_gone_fn on_gone, void *arg);
 /* Set what a service's prefixes should be (NULL: withdrawn) and send the difference. */
 void speaker_set(struct speaker *sp, const struct service_cfg *svc, const struct route_attrs *want);
+/* The same without sending: several services change, then one speaker_sync. */
+void speaker_want(struct speaker *sp, const struct service_cfg *svc,
+                  const struct route_attrs *want);
+/* A reload: the table follows cfg's services. A route of a service that stays (same name
+ * and prefix) keeps what the speaker was told, and wants nothing until speaker_want; one
+ * whose service or prefix left is retired: withdrawn at the next sync, then dropped, its
+ * svc still pointing into the old config until then (sp->nretired counts them).
+ * -1 on allocation failure (the table is then unchanged). */
+int speaker_reload(struct speaker *sp, const struct config *cfg);
+/* True when the service's routes were told announced (any of its prefixes). */
+bool speaker_announced(const struct speaker *sp, const char *service);
 /* Send every route whose wanted state differs from what the speaker was told. */
 void speaker_sync(struct speaker *sp);
 /* Announce every announced route again (periodic re-announcement, when configured). */

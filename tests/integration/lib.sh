@@ -127,6 +127,9 @@ it_init() {
 		exit 1
 	}
 	chmod 755 "$T" # nginx workers run as nobody
+	# healthd's state files go here, not into the machine's /var/lib/healthd.
+	mkdir -p "$T/state" && chmod 1777 "$T/state"
+	export STATE_DIRECTORY=$T/state
 	trap it_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

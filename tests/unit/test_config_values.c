@@ -42,26 +42,34 @@ START_TEST(test_timing_nearest_wins)
 	ck_assert_uint_eq(c0->timing.timeout_ms, 2000);
 	ck_assert_int_eq(c0->timing.rise, 4); /* service */
 	ck_assert_int_eq(c0->timing.fall, 6); /* defaults */
-	ck_assert_uint_eq(c0->probe->timeout_ms, 2000);
+	/* The probe the engine builds from a check carries its resolved settings. */
+	struct config_error err;
+	config_error_init(&err, "t", NULL);
+	struct probe *p0 = check_cfg_probe(c0, dns->name, &err),
+	             *pw = check_cfg_probe(w0, web->name, &err);
+	ck_assert_ptr_nonnull(p0);
+	ck_assert_ptr_nonnull(pw);
+	ck_assert_uint_eq(p0->timeout_ms, 2000);
 	ck_assert_uint_eq(c1->timing.interval_ms, 5000);
 	ck_assert_int_eq(c1->timing.rise, 4);
 	ck_assert_uint_eq(w0->timing.interval_ms, 10000);
 	ck_assert_int_eq(w0->timing.rise, 5);
 	ck_assert_str_eq(c1->path, "services[0].checks[1]");
 	ck_assert_str_eq(w0->path, "services[1].checks[0]");
-	ck_assert_str_eq(c0->probe->service, "dns");
-	ck_assert_str_eq(w0->probe->service, "web");
+	ck_assert_str_eq(p0->service, "dns");
+	ck_assert_str_eq(pw->service, "web");
+	ck_assert(p0->source.has_v4 && p0->source.has_v6);
+	probe_free(p0);
+	probe_free(pw);
+	config_error_free(&err);
 
 	/* Source per family: the check's ipv4, the service's ipv6. */
-	ck_assert(c0->probe->source.has_v4 && c0->probe->source.has_v6);
-	ck_assert_str_eq(inet_ntop(AF_INET, &c0->probe->source.v4, a, sizeof(a)), "198.51.100.9");
-	ck_assert_str_eq(inet_ntop(AF_INET6, &c0->probe->source.v6, a, sizeof(a)),
-	                 "2001:db8:ffff::8");
-	ck_assert_str_eq(inet_ntop(AF_INET, &c1->probe->source.v4, a, sizeof(a)), "198.51.100.7");
-	ck_assert_str_eq(inet_ntop(AF_INET6, &c1->probe->source.v6, a, sizeof(a)),
-	                 "2001:db8:ffff::8");
-	ck_assert_str_eq(inet_ntop(AF_INET6, &w0->probe->source.v6, a, sizeof(a)),
-	                 "2001:db8:ffff::7");
+	ck_assert(c0->source.has_v4 && c0->source.has_v6);
+	ck_assert_str_eq(inet_ntop(AF_INET, &c0->source.v4, a, sizeof(a)), "198.51.100.9");
+	ck_assert_str_eq(inet_ntop(AF_INET6, &c0->source.v6, a, sizeof(a)), "2001:db8:ffff::8");
+	ck_assert_str_eq(inet_ntop(AF_INET, &c1->source.v4, a, sizeof(a)), "198.51.100.7");
+	ck_assert_str_eq(inet_ntop(AF_INET6, &c1->source.v6, a, sizeof(a)), "2001:db8:ffff::8");
+	ck_assert_str_eq(inet_ntop(AF_INET6, &w0->source.v6, a, sizeof(a)), "2001:db8:ffff::7");
 	config_free(cfg);
 
 	/* Nothing set anywhere: the built-in defaults. */
@@ -73,7 +81,7 @@ START_TEST(test_timing_nearest_wins)
 	ck_assert_uint_eq(t->timeout_ms, CONFIG_DEFAULT_TIMEOUT_MS);
 	ck_assert_int_eq(t->rise, CONFIG_DEFAULT_RISE);
 	ck_assert_int_eq(t->fall, CONFIG_DEFAULT_FALL);
-	ck_assert(!cfg->services[0].checks[0].probe->source.has_v4);
+	ck_assert(!cfg->services[0].checks[0].source.has_v4);
 	ck_assert(cfg->services[0].on_down.withdraw && cfg->services[0].on_disabled.withdraw);
 	ck_assert_str_eq(cfg->services[0].announce.next_hop, "self");
 	ck_assert_int_eq(cfg->services[0].announce.med, -1);

@@ -66,9 +66,8 @@ START_TEST(test_local_accepted)
 	char a[INET6_ADDRSTRLEN];
 	ck_assert(cfg->source_check); /* the default */
 	ck_assert_str_eq(inet_ntop(AF_INET, &cfg->source.v4, a, sizeof(a)), "127.0.0.1");
-	ck_assert_str_eq(
-	        inet_ntop(AF_INET, &cfg->services[0].checks[0].probe->source.v4, a, sizeof(a)),
-	        "127.0.0.7");
+	ck_assert_str_eq(inet_ntop(AF_INET, &cfg->services[0].checks[0].source.v4, a, sizeof(a)),
+	                 "127.0.0.7");
 	config_free(cfg);
 
 	if (local(AF_INET6, "::1") == 1) {

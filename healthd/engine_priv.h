@@ -1,0 +1,96 @@
+/* The engine's run state, shared by its files (engine*.c); nothing outside them uses this.
+ *
+ *   engine.c         the loop, signals, one service's checks and timers, publishing
+ *   engine_reload.c  SIGHUP and a config file that failed: re-read, compare, apply
+ *   engine_state.c   the state file written on every change of what the speaker was told
+ *
+ * The engine owns everything here; the config it runs (eng->cfg) is an immutable value
+ * it owns too, and every engine_service points into it. */
+#ifndef HEALTHD_ENGINE_PRIV_H
+#define HEALTHD_ENGINE_PRIV_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "engine.h"
+#include "service.h"
+#include "speaker.h"
+
+struct engine_check {
+	struct engine_service *es;
+	size_t index;
+	const struct check_cfg *cfg;
+	struct probe *probe; /* built from cfg; owned */
+	struct event *timer;
+};
+
+struct engine_service {
+	struct engine *eng;
+	const struct service_cfg *cfg;
+	struct service *svc;
+	struct engine_check *checks;
+	size_t nchecks;
+	struct event *poll_timer;
+	bool poll_failed; /* the disable file could not be looked at: said once */
+};
+
+struct engine {
+	struct engine_opts opts;
+	struct config *cfg; /* the running config; NULL while none was ever valid */
+	bool hold;          /* cfg came from the state file: nothing probed, all withdrawn */
+	/* Configs a reload replaced while routes of theirs were still to be withdrawn. */
+	struct config **old;
+	size_t nold;
+	struct event_base *base;
+	struct speaker *sp; /* NULL while no speaker is known */
+	struct engine_service **services;
+	size_t nservices;
+	struct event *sig_term, *sig_int, *sig_hup, *reannounce;
+	int exit_code;
+	bool stopping;
+	bool started; /* engine_run has set the services going */
+
+	/* The config file while its last read failed: watched and re-read. */
+	struct event *watch; /* every ENGINE_WATCH_MS */
+	struct stat watched; /* what the file was at the last read */
+	bool watched_ok;     /* watched is valid */
+	char **errors;       /* the last read's errors, logged again every minute */
+	size_t nerrors;
+	struct timeval errors_logged;
+	struct event *stdin_ev; /* no speaker: stdin's EOF still ends healthd */
+
+	/* engine_state.c */
+	char *state_file; /* NULL: none */
+	struct event *state_ev;
+	bool state_failed;
+};
+
+/* engine.c */
+struct engine_service *engine_service_new(struct engine *eng, const struct service_cfg *cfg);
+void engine_service_start(struct engine_service *es);
+void engine_service_free(struct engine_service *es);
+void engine_publish(struct engine_service *es);
+/* Open the speaker for eng->cfg; 0 or -1 (logged). */
+int engine_speaker_open(struct engine *eng);
+void engine_speaker_close(struct engine *eng);
+
+/* engine_reload.c */
+/* Re-read the config file and apply it; why: "SIGHUP", "the file changed". */
+void engine_reload(struct engine *eng, const char *why);
+/* Keep the file's errors (steals them) and watch it until a read succeeds. */
+void engine_wait(struct engine *eng, char **errors, size_t nerrors);
+/* Free the replaced configs once no route of theirs is left to withdraw. */
+void engine_release_old(struct engine *eng);
+void engine_reload_free(struct engine *eng);
+
+/* engine_state.c */
+int engine_state_init(struct engine *eng);
+/* The speaker told something: write the state file at the end of this loop iteration. */
+void engine_state_changed(void *arg);
+/* Write it now (at exit). */
+void engine_state_flush(struct engine *eng);
+void engine_state_free(struct engine *eng);
+
+#endif
