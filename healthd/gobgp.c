@@ -74,6 +74,7 @@ struct gobgp {
 	uint32_t mark, identifier;
 	bool changed;              /* the table changed since the last plan */
 	bool stopping;             /* at exit: no windows, no backoff */
+	bool stop_planned;         /* at exit: the deletions are planned; reads may follow */
 	bool failed;               /* at exit: a run failed */
 	unsigned runs, adds, dels; /* this pass's counts, logged at its end */
 	unsigned long total_runs;
@@ -273,11 +274,13 @@ static int gobgp_plan(struct gobgp *g)
 	g->cmds = NULL;
 	g->ncmds = g->next = 0;
 	g->changed = false;
+	g->stop_planned = g->stopping;
 	if (plan_strays(g, &cap) != 0)
 		return -1;
 	for (size_t i = 0; i < g->nentries; i++) {
 		struct gobgp_entry *e = &g->entries[i];
-		bool there = marked_has(g, e->fam, e->pfx);
+		bool there =
+		        marked_has(g, e->fam, e->pfx) || (!g->known[e->fam] && e->added != NULL);
 		if (e->words == NULL && there) {
 			if (plan_push(g, &cap, false, i) != 0)
 				return -1;
@@ -327,7 +330,9 @@ static void gobgp_advance(struct gobgp *g)
 	if (g->step == STEP_APPLY)
 		goto run;
 	for (int f = 0; f < FAM_N; f++) {
-		if (g->known[f])
+		/* At exit the deletions come first, from what was added and what was read:
+		 * the time is short, and the verifying read follows them. */
+		if (g->known[f] || (g->stopping && !g->stop_planned))
 			continue;
 		g->read_fam = f;
 		if (gobgp_spawn(g, read_words[f], NULL) != 0)
