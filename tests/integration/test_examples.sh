@@ -217,8 +217,11 @@ if wait_for 20 routes_have; then
 else
 	not_ok "(b) healthd announces $ANY/32 once every check passes" "$(grep -E 'engine_check_done|->' "$T/healthd.err" | tail -n 8)"
 fi
-grep -q '^configure' "$T/healthd.out" && ok "(b) healthd told BIRD to configure" ||
+if grep -q '^configure' "$T/healthd.out"; then
+	ok "(b) healthd told BIRD to configure"
+else
 	not_ok "(b) healthd told BIRD to configure" "$(tail -n 3 "$T/healthd.out")"
+fi
 # Each kind of check passed at least once, as the debug log says.
 for label in "dns $ANY" "dns-serial" "dns-axfr"; do
 	if grep -E "engine_check_done: dns: .*$label.*: ok " "$T/healthd.err" | grep -q .; then

@@ -47,11 +47,12 @@ sed -n 's/^\.It Ic \([A-Za-z0-9_.-]*\).*/\1/p' "$MAN5" | sort -u >"$T/man5.keys"
 # ---------------------------------------------------------------- (b) the key lists
 # Each "const char *const NAME_keys[] = { "a", "b", ... };" of the loader's sources.
 for f in "$IT_ROOT"/healthd/*.c "$IT_ROOT"/probes/*.c; do
+	src_name=$(basename "$f")
 	tr '\n' ' ' <"$f" |
 		grep -oE 'const char \*const [A-Za-z0-9_]+_keys\[\] = \{[^}]*\}' |
 		while IFS= read -r decl; do
 			arr=$(sed -E 's/.*const ([A-Za-z0-9_]+_keys)\[\].*/\1/' <<<"$decl")
-			grep -oE '"[^"]*"' <<<"${decl#*\{}" | tr -d '"' | sed "s|^|$(basename "$f"):$arr |"
+			grep -oE '"[^"]*"' <<<"${decl#*\{}" | tr -d '"' | sed "s|^|$src_name:$arr |"
 		done
 done >"$T/code.keys"
 narr=$(awk '{ print $1 }' "$T/code.keys" | sort -u | wc -l)
