@@ -197,6 +197,8 @@ if "$HEALTHD" check -c "$T/node.json" >/dev/null 2>"$T/node.err"; then
 else
 	not_ok "(b) the node config on loopback is valid" "$(head -5 "$T/node.err")"
 fi
+# healthd keeps its state file (where it has one) in the lab, not in /var/lib/healthd
+export STATE_DIRECTORY=$T
 hd_start "$T/node.json"
 routes_have() { grep -q "^route $ANY/32 " "$T/routes.conf" 2>/dev/null; }
 wait_for() { # wait_for SECONDS CMD...: bounded poll
