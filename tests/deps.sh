@@ -16,6 +16,8 @@ DEFAULT_PKGS=(
 	knot knot-dnsutils
 	openssl ca-certificates python3
 	clang libclang-rt-dev
+	man-db groff-base systemd prometheus
+	debhelper lintian fakeroot
 )
 if [ $# -gt 0 ]; then PKGS=("$@"); else PKGS=("${DEFAULT_PKGS[@]}"); fi
 
