@@ -129,13 +129,13 @@ else
 	not_ok "healthd check refuses a source not on any interface, at each path that sets it" \
 		"exit $rc" "got: $(cat "$T/foreign.err")" "want: $want1" "want: $want2"
 fi
-"$HEALTHD" run -c "$T/foreign.json" </dev/null >"$T/foreign.out" 2>"$T/foreign.err"
+"$HEALTHD" run --exit-on-error -c "$T/foreign.json" </dev/null >"$T/foreign.out" 2>"$T/foreign.err"
 rc=$?
 if [ "$rc" -eq 1 ] && [ ! -s "$T/foreign.out" ] && grep -qxF "$want1" "$T/foreign.err" &&
 	grep -qxF "$want2" "$T/foreign.err"; then
-	ok "healthd run refuses it too: exit 1, nothing on stdout"
+	ok "healthd run --exit-on-error refuses it too: exit 1, nothing on stdout"
 else
-	not_ok "healthd run refuses it too: exit 1, nothing on stdout" "exit $rc" "$(head -3 "$T/foreign.err")"
+	not_ok "healthd run --exit-on-error refuses it too: exit 1, nothing on stdout" "exit $rc" "$(head -3 "$T/foreign.err")"
 fi
 
 sed 's/"source": { "ipv4": "198.51.100.7" }$/&, "source_check": false/' "$T/foreign.json" >"$T/foreign-off.json"
