@@ -46,7 +46,7 @@ EOF
 
 H=http://127.0.0.1:$HTTP_PORT
 tcp_check() { printf '{ "type": "tcp", "host": "127.0.0.1", "port": %s, "send": "GET /ok?%s HTTP/1.0\\\\r\\\\n\\\\r\\\\n", "expect": "200 OK"%s }' "$HTTP_PORT" "$1" "${2:+, $2}"; }
-exec_check() { printf '{ "type": "exec", "command": [ "python3", "%s", "%s", "%s", "%s" ]%s }' "$T/from_source.py" "$T/env.txt" "$HTTP_PORT" "$1" "${2:+, $2}"; }
+exec_check() { printf '{ "type": "exec", "command": [ "/usr/bin/python3", "%s", "%s", "%s", "%s" ]%s }' "$T/from_source.py" "$T/env.txt" "$HTTP_PORT" "$1" "${2:+, $2}"; }
 
 cat >"$T/healthd.json" <<EOF
 {
