@@ -45,6 +45,9 @@ struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
 	case SPEAKER_BIRDC_STDOUT:
 		rc = birdc_stdout_open(sp);
 		break;
+	case SPEAKER_FRR:
+		rc = frr_open(sp);
+		break;
 	}
 	if (rc != 0)
 		goto fail;

@@ -69,5 +69,6 @@ void speaker_free(struct speaker *sp);
 int exabgp_open(struct speaker *sp);
 int bird_open(struct speaker *sp);         /* bird_speaker.c: BIRD's control socket */
 int birdc_stdout_open(struct speaker *sp); /* bird_speaker.c: birdc commands on stdout */
+int frr_open(struct speaker *sp);          /* frr_speaker.c: FRR's bgpd through vtysh */
 
 #endif

@@ -2,6 +2,7 @@
  * pipe, one SIGCHLD handler that reaps every child of healthd, group kills. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/monotime.h"
 #include "child.h"
 
 extern char **environ;
@@ -442,6 +444,49 @@ fail:
 		close(pfd[1]);
 	*err = rc;
 	return NULL;
+}
+
+int child_wait(struct child *c, const struct timeval *deadline)
+{
+	struct timeval grace_end;
+	bool grace = false;
+
+	for (;;) {
+		if (!c->eof && c->fd >= 0 && child_drain(c) == 1)
+			c->eof = true;
+		if (!c->reaped) {
+			siginfo_t si;
+			si.si_pid = 0;
+			if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == c->pid) {
+				int st;
+				(void)killpg(c->pid,
+				             SIGKILL); /* as child_reap: the group goes too */
+				if (waitpid(c->pid, &st, 0) == c->pid) {
+					child_unlink(c);
+					c->reaped = true;
+					c->wstatus = st;
+				}
+			}
+		}
+		if (c->reaped && !c->eof && !grace) {
+			mono_deadline(&grace_end, CHILD_GRACE_MS);
+			grace = true;
+		}
+		if (c->reaped && (c->eof || mono_ms_left(&grace_end) == 0)) {
+			if (c->fd >= 0 && !c->eof)
+				(void)child_drain(c);
+			child_finish(c);
+			return 0;
+		}
+		long left = mono_ms_left(deadline);
+		if (left == 0)
+			return -1;
+		/* The pipe wakes us with output or EOF; the short bound notices the exit of a
+		 * child whose pipe something else holds open. */
+		struct pollfd pfd = {.fd = c->eof ? -1 : c->fd, .events = POLLIN};
+		(void)poll(&pfd, 1, left < 10 ? (int)left : 10);
+	}
 }
 
 const char *child_output(const struct child *c, size_t *len)

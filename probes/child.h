@@ -42,6 +42,10 @@ void child_shutdown(void);
 /* Start a child. NULL with *err set to an errno (ENOENT: no such command) on failure. */
 struct child *child_spawn(struct event_base *base, const struct child_spec *spec,
                           child_done_fn done, void *arg, int *err);
+/* Without the event loop (at exit, when the loop no longer runs): read c's output and
+ * reap it until it has finished, then call its done callback as the loop would; or give
+ * up at the deadline (monotime.h), c still running. 0 when done was called, -1 if not. */
+int child_wait(struct child *c, const struct timeval *deadline);
 /* The captured output, NUL-terminated; never NULL. */
 const char *child_output(const struct child *c, size_t *len);
 /* True when the child wrote more than max_output bytes. */
