@@ -23,8 +23,13 @@ static const struct {
 } frr_wellknown[] = {
         {0xFFFF0000u, NULL, "graceful-shutdown"},
         {0xFFFF0001u, NULL, "accept-own"},
+        {0xFFFF0002u, NULL, "route-filter-translated-v4"},
+        {0xFFFF0003u, NULL, "route-filter-v4"},
+        {0xFFFF0004u, NULL, "route-filter-translated-v6"},
+        {0xFFFF0005u, NULL, "route-filter-v6"},
         {0xFFFF0006u, NULL, "llgr-stale"},
         {0xFFFF0007u, NULL, "no-llgr"},
+        {0xFFFF0008u, NULL, "accept-own-nexthop"},
         {0xFFFF029Au, "blackhole", "blackhole"},
         {0xFFFFFF01u, "no-export", "no-export"},
         {0xFFFFFF02u, "no-advertise", "no-advertise"},
@@ -103,24 +108,33 @@ static const char *frr_community(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* "a b c" from a list, each item through fn (NULL: as it is); "" when none matched. */
+/* "a b c" from a list, each item through fn (NULL: as it is), each value once (FRR keeps
+ * a value once); "" when none matched. */
 static char *frr_join(char *const *list, const char *want_prefix, size_t skip,
                       const char *(*fn)(const char *, char *, size_t))
 {
+	struct strv seen = {0};
 	char *out = NULL, buf[64];
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 	if (f == NULL)
 		return NULL;
-	bool first = true;
 	for (size_t i = 0; list != NULL && list[i] != NULL; i++) {
 		if (want_prefix != NULL && strncmp(list[i], want_prefix, strlen(want_prefix)) != 0)
 			continue;
 		const char *s = list[i] + skip;
-		fprintf(f, "%s%s", first ? "" : " ", fn != NULL ? fn(s, buf, sizeof(buf)) : s);
-		first = false;
+		const char *v = fn != NULL ? fn(s, buf, sizeof(buf)) : s;
+		bool dup = false;
+		for (size_t k = 0; k < seen.n && !dup; k++)
+			dup = strcmp(seen.v[k], v) == 0;
+		if (dup)
+			continue;
+		fprintf(f, "%s%s", seen.n > 0 ? " " : "", v);
+		strv_add(&seen, "%s", v);
 	}
-	if (fclose(f) != 0) {
+	bool oom = seen.oom;
+	frr_strv_free(strv_take(&seen));
+	if (fclose(f) != 0 || oom) {
 		free(out);
 		return NULL;
 	}

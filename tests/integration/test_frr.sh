@@ -151,6 +151,7 @@ frr_diag() {
 }
 
 WEB=198.51.100.80/32 WEB6=2001:db8:80::/48 FLIP=198.51.100.81/32 DEAD=198.51.100.82/32
+NAMED=198.51.100.83/32
 NBULK=20
 BULK=""
 for ((i = 0; i < NBULK; i++)); do BULK="$BULK 198.51.101.$i/32"; done
@@ -164,6 +165,11 @@ start_nginx || {
 FLIP_PORT=$(free_port) BULK_PORT=$(free_port) DEAD_PORT=$(free_port)
 if ! { start_listener "$FLIP_PORT" && start_listener "$BULK_PORT"; }; then not_ok "listeners start"; fi
 
+if "$VTYSH" -C -f "$IT_ROOT/examples/frr.conf" >"$T/example.err" 2>&1; then
+	ok "FRR accepts examples/frr.conf (vtysh --dryrun)"
+else
+	not_ok "FRR accepts examples/frr.conf" "$(head -3 "$T/example.err")"
+fi
 write_frr
 if ! { start_peer && start_frr; }; then
 	not_ok "BIRD and bgpd start"
@@ -189,7 +195,10 @@ svc() { # name prefixes-json port [extra]
 	printf '{\n"speaker": { "type": "frr", "vty_socket": "%s", "vtysh": "%s", "batch": "300ms", "reassert": "1s" },\n' "$FRR_DIR" "$T/vtysh"
 	printf '"defaults": { "interval": "300ms", "fast_interval": "100ms", "timeout": "200ms", "rise": 2, "fall": 2 },\n'
 	printf '"services": [\n'
-	svc web "[ \"$WEB\", \"$WEB6\" ]" "$NGINX_PORT" '"announce": { "med": 100, "local_preference": 300, "communities": [ "65000:80", "65535:0" ], "large_communities": [ "65000:0:80" ], "as_path": [ 65100 ] },'
+	svc web "[ \"$WEB\", \"$WEB6\" ]" "$NGINX_PORT" '"announce": { "med": 100, "local_preference": 300, "communities": [ "65000:80", "65535:0" ], "large_communities": [ "65000:0:80" ], "extended_communities": [ "target:65000:80", "origin:65000:81" ], "as_path": [ 65100 ] },'
+	printf ',\n'
+	# well-known communities that keep it from eBGP: checked in FRR itself
+	svc named "[ \"$NAMED\" ]" "$BULK_PORT" '"announce": { "communities": [ "no-export", "no-advertise", "no-export-subconfed", "no-peer", "blackhole", "65535:65281" ] },'
 	printf ',\n'
 	svc flip "[ \"$FLIP\" ]" "$FLIP_PORT" '"announce": { "med": 10 }, "on_down": { "med": 900, "communities": [ "65000:99" ] },'
 	printf ',\n'
@@ -215,8 +224,10 @@ all=$(peer_birdc show route all "$WEB" 2>&1)
 if grep -q 'BGP.med: 100$' <<<"$all" && grep -q 'BGP.community:.*(65000,80)' <<<"$all" &&
 	grep -q 'BGP.community:.*(65535,0)' <<<"$all" &&
 	grep -q 'BGP.large_community:.*(65000, 0, 80)' <<<"$all" &&
+	grep -q 'BGP.ext_community:.*(rt, 65000, 80)' <<<"$all" &&
+	grep -q 'BGP.ext_community:.*(ro, 65000, 81)' <<<"$all" &&
 	grep -q "BGP.as_path: $SPK_AS 65100\$" <<<"$all"; then
-	ok "(a) $WEB arrives with MED 100, communities (65000,80) and (65535,0) (FRR's graceful-shutdown), large community (65000, 0, 80), AS path $SPK_AS 65100"
+	ok "(a) $WEB arrives with MED 100, communities (65000,80) and (65535,0) (FRR's graceful-shutdown), large community (65000, 0, 80), extended (rt, 65000, 80) (ro, 65000, 81), AS path $SPK_AS 65100"
 else
 	not_ok "(a) $WEB carries its attributes" "$(tr '\n' '|' <<<"$all")"
 fi
@@ -228,10 +239,22 @@ else
 fi
 rc_lp=$(frr_vtysh -c "show bgp ipv4 unicast $WEB json" 2>/dev/null | grep -c '"locPrf":300')
 if [ "$rc_lp" -ge 1 ]; then ok "(a) FRR holds $WEB with local preference 300"; else not_ok "(a) FRR holds $WEB with local preference 300" "$(frr_vtysh -c "show bgp ipv4 unicast $WEB json" 2>&1 | head -30 | tr '\n' ' ')"; fi
+named=$(frr_vtysh -c "show bgp ipv4 unicast $NAMED json" 2>/dev/null | tr -d ' \n')
+if grep -q '"community":{"string":"blackholeno-exportno-advertiselocal-ASno-peer"' <<<"$named"; then
+	ok "(a) FRR holds $NAMED with the well-known communities, in FRR's spelling"
+else
+	not_ok "(a) FRR holds $NAMED with the well-known communities" "$(cut -c1-400 <<<"$named")"
+fi
 if frr_vtysh -c 'show running-config' | grep -q 'HEALTHD-old'; then
 	not_ok "(a) the leftover route-map HEALTHD-old-00000000 was removed"
 else
 	ok "(a) the leftover route-map HEALTHD-old-00000000 was removed"
+fi
+
+if grep -q 'does not hold' "$T/healthd.err"; then
+	not_ok "(a) every change was verified at the first read-back" "$(grep -m1 'does not hold' "$T/healthd.err")"
+else
+	ok "(a) every change was verified at the first read-back (no \"does not hold\" in the log)"
 fi
 
 # (b) the service fails: its routes leave BIRD; it recovers: they return
