@@ -39,6 +39,7 @@ struct frr_map {
  * (parsed from "show running-config"). */
 struct frr_state {
 	long long asn;        /* the default VRF's "router bgp ASN"; -1 when there is none */
+	bool import_check;    /* it lacks "no bgp network import-check" (FRR's default is on) */
 	struct frr_net *nets; /* found: also the statements that are not healthd's */
 	size_t nnets, capnets;
 	struct frr_map *maps; /* only HEALTHD-... route-maps */

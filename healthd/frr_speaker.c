@@ -43,7 +43,7 @@ struct frr {
 	bool applied;           /* found was read right after a change: it verifies it */
 	bool dirty;             /* want changed since FRR was last found holding it */
 	bool in_sync;           /* FRR was last found holding want */
-	bool trouble;           /* the last run failed: further failures log at debug */
+	unsigned troubles;      /* FRR_TROUBLE_* seen since the last success of its kind */
 	bool stopping;
 	size_t foreign;    /* prefixes with someone else's statement, last counted */
 	struct child *run; /* the vtysh run in flight */
@@ -69,11 +69,17 @@ static void frr_backoff(struct frr *f)
 	evtimer_add(f->retry, &tv);
 }
 
+enum {
+	FRR_TROUBLE_RUN = 1,    /* vtysh failed, timed out, or printed no configuration */
+	FRR_TROUBLE_STATE = 2,  /* FRR answered, but does not hold what healthd wants */
+	FRR_TROUBLE_IMPORT = 4, /* network import-check is on: statements may stay silent */
+};
+
 /* A failure: logged at error the first time, at debug while it repeats. */
-static int frr_trouble(struct frr *f)
+static int frr_trouble(struct frr *f, unsigned kind)
 {
-	int prio = f->trouble ? LOG_DEBUG : LOG_ERR;
-	f->trouble = true;
+	int prio = f->troubles & kind ? LOG_DEBUG : LOG_ERR;
+	f->troubles |= kind;
 	return prio;
 }
 
@@ -118,22 +124,23 @@ static void frr_done(struct child *c, int wstatus, void *arg)
 			snprintf(why, sizeof(why), "signal %d",
 			         WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0);
 		frr_output_summary(text, out, sizeof(out));
-		log_msg(frr_trouble(f), "frr", "vtysh %s failed (%s): %s", what, why, out);
+		log_msg(frr_trouble(f, FRR_TROUBLE_RUN), "frr", "vtysh %s failed (%s): %s", what,
+		        why, out);
 		frr_backoff(f);
 	} else if (child_output_truncated(c)) {
-		log_msg(frr_trouble(f), "frr",
+		log_msg(frr_trouble(f, FRR_TROUBLE_RUN), "frr",
 		        "vtysh printed more than %d bytes: cannot read FRR's configuration",
 		        FRR_OUTPUT_MAX);
 		frr_backoff(f);
 	} else if (frr_parse(text, &f->found, why, sizeof(why)) != 0) {
 		frr_output_summary(text, out, sizeof(out));
-		log_msg(frr_trouble(f), "frr", "cannot read FRR's configuration (%s): %s", why,
-		        out);
+		log_msg(frr_trouble(f, FRR_TROUBLE_RUN), "frr",
+		        "cannot read FRR's configuration (%s): %s", why, out);
 		frr_backoff(f);
 	} else {
-		if (f->trouble)
+		if (f->troubles & FRR_TROUBLE_RUN)
 			log_info("FRR answers again (AS %lld)", f->found.asn);
-		f->trouble = false;
+		f->troubles &= ~(unsigned)FRR_TROUBLE_RUN;
 		f->found_valid = true;
 		f->applied = f->run_changes;
 	}
@@ -146,7 +153,7 @@ static void frr_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct frr *f = arg;
 
-	log_msg(frr_trouble(f), "frr", "vtysh did not finish within %ums: killed",
+	log_msg(frr_trouble(f, FRR_TROUBLE_RUN), "frr", "vtysh did not finish within %ums: killed",
 	        (unsigned)f->timeout_ms);
 	child_free(f->run); /* kills its group; the reaper collects it */
 	f->run = NULL;
@@ -183,7 +190,8 @@ static int frr_spawn(struct frr *f, char *const *cmds)
 	f->run = child_spawn(f->sp->base, &spec, frr_done, f, &err);
 	free(argv);
 	if (f->run == NULL) {
-		log_msg(frr_trouble(f), "frr", "cannot run %s: %s", f->vtysh, strerror(err));
+		log_msg(frr_trouble(f, FRR_TROUBLE_RUN), "frr", "cannot run %s: %s", f->vtysh,
+		        strerror(err));
 		frr_backoff(f);
 		return -1;
 	}
@@ -212,7 +220,7 @@ static void frr_step(struct frr *f)
 	}
 	int rc = frr_diff(&f->want, &f->found, &cmds, &foreign);
 	if (rc == -2) {
-		log_msg(frr_trouble(f), "frr",
+		log_msg(frr_trouble(f, FRR_TROUBLE_STATE), "frr",
 		        "FRR has no \"router bgp ASN\" in its default VRF: healthd cannot "
 		        "announce");
 		f->found_valid = false;
@@ -232,7 +240,16 @@ static void frr_step(struct frr *f)
 			         foreign, foreign == 1 ? "" : "es", foreign == 1 ? "has" : "have");
 		f->foreign = foreign;
 	}
+	if (f->found.import_check && f->want.nnets > 0)
+		log_msg(frr_trouble(f, FRR_TROUBLE_IMPORT), "frr",
+		        "FRR's router bgp %lld checks network imports: it announces a network "
+		        "statement only when a route in its RIB backs it; add \"no bgp network "
+		        "import-check\" (docs/frr.md)",
+		        f->found.asn);
+	else if (!f->found.import_check)
+		f->troubles &= ~(unsigned)FRR_TROUBLE_IMPORT;
 	if (cmds == NULL) {
+		f->troubles &= ~(unsigned)FRR_TROUBLE_STATE;
 		if (f->dirty || !f->in_sync)
 			log_info("FRR holds healthd's routes: %zu prefix%s announced (AS %lld)",
 			         f->want.nnets, f->want.nnets == 1 ? "" : "es", f->found.asn);
@@ -245,7 +262,7 @@ static void frr_step(struct frr *f)
 	if (f->applied && f->run_gen == f->gen) {
 		/* The read-back right after a change still differs: FRR did not take it as
 		 * healthd wrote it. Try again later rather than at once. */
-		log_msg(frr_trouble(f), "frr",
+		log_msg(frr_trouble(f, FRR_TROUBLE_STATE), "frr",
 		        "FRR does not hold what healthd told it (%s ...); applying again",
 		        cmds[1] != NULL ? cmds[1] : "?");
 		f->applied = false;

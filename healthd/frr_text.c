@@ -504,6 +504,7 @@ static void parser_top(struct frr_parser *p, char *line)
 	    cfg_decimal(w[2], strlen(w[2]), 4294967295ULL, &asn) == 0) {
 		/* "router bgp ASN vrf NAME" and views have more words: not the default */
 		p->s->asn = (long long)asn;
+		p->s->import_check = true; /* unless the block says otherwise */
 		p->block = FRR_BGP;
 	} else if (n == 4 && strcmp(w[0], "route-map") == 0 &&
 	           strncmp(w[1], FRR_MAP_PREFIX, strlen(FRR_MAP_PREFIX)) == 0) {
@@ -562,8 +563,10 @@ static void parser_line(struct frr_parser *p, char *line)
 		return;
 	switch (p->block) {
 	case FRR_BGP:
-		if (strcmp(t, "address-family ipv4 unicast") == 0 ||
-		    strcmp(t, "address-family ipv4") == 0)
+		if (strcmp(t, "no bgp network import-check") == 0)
+			p->s->import_check = false;
+		else if (strcmp(t, "address-family ipv4 unicast") == 0 ||
+		         strcmp(t, "address-family ipv4") == 0)
 			p->block = FRR_AF4;
 		else if (strcmp(t, "address-family ipv6 unicast") == 0 ||
 		         strcmp(t, "address-family ipv6") == 0)

@@ -149,7 +149,8 @@ START_TEST(test_parse)
 	frr_state_init(&s);
 	ck_assert_int_eq(frr_parse(running, &s, why, sizeof(why)), 0);
 	ck_assert_int_eq(s.asn, 65041); /* not the VRF's */
-	ck_assert_uint_eq(s.nnets, 5);  /* not the multicast one, nor the VRF's */
+	ck_assert(!s.import_check);
+	ck_assert_uint_eq(s.nnets, 5); /* not the multicast one, nor the VRF's */
 	ck_assert_str_eq(s.nets[0].prefix, "192.0.2.53/32");
 	ck_assert_str_eq(s.nets[0].map, "HEALTHD-dns-aaaaaaaa");
 	ck_assert_str_eq(s.nets[1].prefix, "198.51.100.99/32");
@@ -259,6 +260,7 @@ START_TEST(test_diff)
 	char text[1024];
 	snprintf(text, sizeof(text), done_text, name, name);
 	ck_assert_int_eq(frr_parse(text, &f, why, sizeof(why)), 0);
+	ck_assert(f.import_check); /* FRR's default: no "no bgp network import-check" */
 	ck_assert_int_eq(frr_diff(&w, &f, &cmds, &foreign), 0);
 	ck_assert_ptr_null(cmds);
 
