@@ -7,6 +7,7 @@
 #   a service that fails leaves, and returns; on_down attributes replace announce's;
 #   20 services failing at once cost a handful of vtysh runs, not 20;
 #   a statement removed by hand is re-asserted;
+#   a hanging vtysh is killed at vtysh_timeout, and the change goes through after;
 #   bgpd killed and restarted (with a leftover in its config): BIRD gets exactly the
 #   healthy services again;
 #   SIGTERM to healthd: BIRD loses every route of healthd's;
@@ -184,6 +185,7 @@ if wait_peer_routes "$HAND $LEFT" 10; then ok "before healthd: BIRD has the hand
 cat >"$T/vtysh" <<EOF
 #!/bin/sh
 printf '%s\n' "\$*" >>"$T/vtysh.calls"
+if [ -e "$T/vtysh.stall" ]; then echo \$\$ >>"$T/vtysh.stalled"; sleep 30; fi
 exec $VTYSH "\$@"
 EOF
 chmod 755 "$T/vtysh"
@@ -192,7 +194,7 @@ svc() { # name prefixes-json port [extra]
 	printf '{ "name": "%s", "prefixes": %s, %s "checks": [ { "type": "tcp", "host": "127.0.0.1", "port": %s } ] }' "$1" "$2" "${4:-}" "$3"
 }
 {
-	printf '{\n"speaker": { "type": "frr", "vty_socket": "%s", "vtysh": "%s", "batch": "300ms", "reassert": "1s" },\n' "$FRR_DIR" "$T/vtysh"
+	printf '{\n"speaker": { "type": "frr", "vty_socket": "%s", "vtysh": "%s", "batch": "300ms", "reassert": "1s", "vtysh_timeout": "1s" },\n' "$FRR_DIR" "$T/vtysh"
 	printf '"defaults": { "interval": "300ms", "fast_interval": "100ms", "timeout": "200ms", "rise": 2, "fall": 2 },\n'
 	printf '"services": [\n'
 	svc web "[ \"$WEB\", \"$WEB6\" ]" "$NGINX_PORT" '"announce": { "med": 100, "local_preference": 300, "communities": [ "65000:80", "65535:0" ], "large_communities": [ "65000:0:80" ], "extended_communities": [ "target:65000:80", "origin:65000:81" ], "as_path": [ 65100 ] },'
@@ -330,6 +332,36 @@ for ((i = 0; i < 50; i++)); do
 done
 if [ "$i" -gt 0 ] && [ "$i" -lt 50 ]; then ok "(c2) the statement for $FLIP removed by hand is back in FRR ($((i / 10)).$((i % 10))s)"; else not_ok "(c2) the statement for $FLIP removed by hand is back in FRR" "polls: $i"; fi
 if wait_peer_routes "$HEALTHY" 10; then ok "(c2) BIRD has $FLIP again"; else not_ok "(c2) BIRD has $FLIP again" "peer has: $PEER_NOW"; fi
+
+# (c3) vtysh hangs: killed at vtysh_timeout, logged, and the change goes through once
+# vtysh works again
+touch "$T/vtysh.stall"
+stop_listener "$FLIP_PORT"
+for ((i = 0; i < 50; i++)); do
+	grep -q 'vtysh did not finish within 1000ms: killed' "$T/healthd.err" && break
+	sleep 0.1
+done
+if grep -q 'vtysh did not finish within 1000ms: killed' "$T/healthd.err"; then ok "(c3) a hanging vtysh is killed after vtysh_timeout and logged"; else not_ok "(c3) a hanging vtysh is killed after vtysh_timeout and logged"; fi
+rm -f "$T/vtysh.stall"
+# every stalled run (a retry may have stalled too) is killed with its group and reaped
+for ((i = 0; i < 30; i++)); do
+	stuck=""
+	for p in $(cat "$T/vtysh.stalled" 2>/dev/null); do alive "$p" && stuck="$stuck $p"; done
+	[ -z "$stuck" ] && break
+	sleep 0.1
+done
+n=$(wc -l <"$T/vtysh.stalled" 2>/dev/null || echo 0)
+if [ "$n" -ge 1 ] && [ -z "$stuck" ]; then ok "(c3) the $n hanging vtysh run(s) are gone"; else not_ok "(c3) the hanging vtysh runs are gone" "stalled: $n, still there:$stuck"; fi
+for ((i = 0; i < 50; i++)); do
+	flip_has 'BGP.med: 900$' && break
+	sleep 0.2
+done
+if flip_has 'BGP.med: 900$'; then ok "(c3) vtysh works again: $FLIP gets on_down's MED 900"; else not_ok "(c3) $FLIP gets on_down's MED 900 once vtysh works" "$(peer_birdc show route all "$FLIP" 2>&1 | tr '\n' '|')"; fi
+start_listener "$FLIP_PORT" || not_ok "(c3) flip listener restarted"
+for ((i = 0; i < 50; i++)); do
+	flip_has 'BGP.med: 10$' && break
+	sleep 0.2
+done
 
 # (d) bgpd is killed; while it is away a service fails; bgpd restarts from its file,
 # which still has the leftover: BIRD gets exactly the healthy services again
