@@ -235,8 +235,7 @@ static void frr_step(struct frr *f)
 	if (foreign != f->foreign) {
 		if (foreign > 0)
 			log_warn("%zu prefix%s of healthd's already %s a network statement in FRR "
-			         "that is "
-			         "not healthd's (no HEALTHD- route-map): left alone",
+			         "that is not healthd's (no HEALTHD- route-map): left alone",
 			         foreign, foreign == 1 ? "" : "es", foreign == 1 ? "has" : "have");
 		f->foreign = foreign;
 	}
