@@ -10,7 +10,8 @@
 #   a hanging vtysh is killed at vtysh_timeout, and the change goes through after;
 #   bgpd killed and restarted (with a leftover in its config): BIRD gets exactly the
 #   healthy services again;
-#   SIGTERM to healthd: BIRD loses every route of healthd's;
+#   SIGTERM to healthd: BIRD loses every route of healthd's; with bgpd stalled, healthd
+#   still exits within the drain deadline, with status 3;
 #   all along, a "network" statement someone else wrote stays announced.
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_frr.sh
@@ -389,6 +390,22 @@ if stop_healthd 5 && [ "$HEALTHD_RC" = 0 ]; then ok "(e) healthd exits 0 on SIGT
 if wait_peer_routes "$HAND" 5; then ok "(e) BIRD lost every route of healthd's and kept $HAND (${ELAPSED}s)"; else not_ok "(e) BIRD lost every route of healthd's" "peer has: $PEER_NOW"; fi
 left=$(frr_vtysh -c 'show running-config' 2>&1 | grep -c HEALTHD)
 if [ "$left" -eq 0 ]; then ok "(e) FRR's configuration has no HEALTHD- statement or route-map left"; else not_ok "(e) nothing of healthd's left in FRR" "$left lines name HEALTHD"; fi
+
+# (f) bgpd stalls (SIGSTOP) under a running healthd: SIGTERM still ends healthd within
+# the drain deadline (2s), with exit status 3: FRR never confirmed the withdrawals
+start_healthd "$T/healthd.json"
+if wait_peer_routes "$HEALTHY" 15; then ok "(f) healthd started again: the healthy services are back (${ELAPSED}s)"; else not_ok "(f) healthd started again: the healthy services are back" "peer has: $PEER_NOW"; fi
+kill -STOP "$FRR_PID"
+t0=$(now)
+stop_healthd 6
+took=$(since "$t0")
+kill -CONT "$FRR_PID"
+if [ "$HEALTHD_RC" = 3 ] && le "$took" 4; then
+	ok "(f) SIGTERM with bgpd stalled: healthd exits 3 after ${took}s"
+else
+	not_ok "(f) SIGTERM with bgpd stalled: healthd exits 3 within 4s" "status $HEALTHD_RC after ${took}s"
+fi
+if grep -q 'FRR was not confirmed free of healthd' "$T/healthd.err"; then ok "(f) it says FRR was not confirmed clean"; else not_ok "(f) it says FRR was not confirmed clean"; fi
 
 if [ "$FAIL" -ne 0 ]; then frr_diag; fi
 bird_lab_finish
