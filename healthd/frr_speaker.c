@@ -5,7 +5,8 @@
  * captured, reaped, killed at "vtysh_timeout"), one run at a time, never waited for on
  * the loop. announce and withdraw only copy the wanted state into this backend's own
  * table; the first change opens a window ("batch") and one vtysh run carries everything
- * that changed in it, followed in the same run by "show running-config". What FRR then
+ * that changed in it, followed in the same run by "show running-config bgpd" (bgpd's own:
+ * vtysh's merged view would show route-maps zebra holds after bgpd lost them). What FRR then
  * prints is the truth: it is compared with the wanted state, and a difference is applied
  * again (after a backoff, so a FRR that does not take a command is not hammered). Every
  * "reassert" FRR's configuration is read again and re-asserted, so a bgpd that restarted
@@ -162,7 +163,7 @@ static void frr_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	frr_backoff(f);
 }
 
-/* Start one vtysh run: the commands (NULL: none), then "show running-config". */
+/* Start one vtysh run: the commands (NULL: none), then "show running-config bgpd". */
 static int frr_spawn(struct frr *f, char *const *cmds)
 {
 	size_t n = 0;
@@ -180,7 +181,7 @@ static int frr_spawn(struct frr *f, char *const *cmds)
 		argv[k++] = cmds[i];
 	}
 	argv[k++] = "-c";
-	argv[k++] = "show running-config";
+	argv[k++] = "show running-config bgpd";
 	argv[k] = NULL;
 
 	struct child_spec spec = {.argv = argv, .max_output = FRR_OUTPUT_MAX};
