@@ -349,7 +349,7 @@ rm -f "$T/vtysh.stall"
 # every stalled run (a retry may have stalled too) is killed with its group and reaped
 for ((i = 0; i < 30; i++)); do
 	stuck=""
-	for p in $(cat "$T/vtysh.stalled" 2>/dev/null); do alive "$p" && stuck="$stuck $p"; done
+	while read -r p; do alive "$p" && stuck="$stuck $p"; done <"$T/vtysh.stalled"
 	[ -z "$stuck" ] && break
 	sleep 0.1
 done
