@@ -494,4 +494,7 @@ const char compat_usage[] =
         "      --debounce           announce only on state changes\n"
         "      --exabgp-version V   4.2.21 (default): plain commands; 4.2.22 or 5.x:\n"
         "                           \"neighbor * announce ...\"; 6.x: \"peer * announce ...\"\n"
-        "      --ack-timeout N      seconds to wait for each ExaBGP ack [5]\n";
+        "      --ack-timeout N      seconds to wait for each ExaBGP ack [5]\n"
+        "\n"
+        "SIGHUP re-reads the --config file; a file with errors changes nothing (see\n"
+        "docs/compat.md for what may change while running).\n";
