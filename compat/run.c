@@ -613,6 +613,10 @@ int compat_main(int argc, char **argv)
 	struct run r = {
 	        .o = &o, .argc = argc, .argv = argv, .step = RS_SETUP, .announced = CS_INIT};
 	char err[1024];
+
+	/* Until the loop's handler is in place a SIGHUP must not kill it either (libevent's
+	 * handler replaces this, so no child inherits it ignored). */
+	signal(SIGHUP, SIG_IGN);
 	int rc = compat_args_parse(argc, argv, &o, err, sizeof(err));
 
 	if (rc != 0) {
