@@ -104,6 +104,7 @@ json_t *config_to_json(const struct config *cfg)
 
 	json_object_set_new(o, "source", cj_source(&cfg->source));
 	json_object_set_new(o, "source_check", json_boolean(cfg->source_check));
+	config_process_to_json(o, &cfg->process);
 
 	json_t *sp = json_object();
 	bool exabgp = cfg->speaker.type == SPEAKER_EXABGP;

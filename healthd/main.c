@@ -13,6 +13,8 @@
 #include "engine.h"
 #include "exitcode.h"
 #include "../lib/log.h"
+#include "privdrop.h"
+#include "proclimits.h"
 
 #ifndef HEALTHD_VERSION
 #define HEALTHD_VERSION "0.1.0"
@@ -182,6 +184,16 @@ static int cmd_run(int argc, char **argv)
 
 	struct engine *eng = engine_new(cfg);
 	if (eng == NULL) {
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	/* What needs root is done (files opened, BIRD's socket connected); no probe has run
+	 * yet: the loop starts them. */
+	char why[512];
+	if (proclimits_apply(&cfg->process, why, sizeof(why)) != 0 ||
+	    privdrop_apply(&cfg->process, why, sizeof(why)) != 0) {
+		log_err("%s", why);
+		engine_free(eng);
 		config_free(cfg);
 		return EXIT_RUNTIME;
 	}

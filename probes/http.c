@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "http_priv.h"
+#include "probe_limits.h"
 
 #define HTTP_SNIPPET 48 /* body bytes quoted in a failure's detail */
 
@@ -68,6 +69,10 @@ static size_t http_write_cb(char *data, size_t size, size_t n, void *arg)
 
 	if (len == 0)
 		return 0;
+	if (!probe_limits_read(p, len)) {
+		h->over = true; /* reported by http_done: not from inside curl */
+		return 0;
+	}
 	if (!h->status_seen) {
 		long code = 0;
 		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -280,6 +285,12 @@ static void http_done(struct curlev_xfer *x, CURLcode rc, void *arg)
 	(void)x;
 	h->finished = true;
 	http_facts(p);
+	if (rc == CURLE_WRITE_ERROR && h->over) {
+		char what[HTTP_ADDRSTRLEN + 16];
+		snprintf(what, sizeof(what), "body from %s", h->remote);
+		probe_limits_read_exceeded(p, what);
+		return;
+	}
 	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->enough))
 		http_judge(p);
 	else
@@ -377,7 +388,7 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	struct http_check *h = p->priv;
 
 	(void)deadline; /* probe.c's timer is the run's only deadline */
-	h->status_seen = h->status_bad = h->matched = h->enough = h->at_max = false;
+	h->status_seen = h->status_bad = h->matched = h->enough = h->at_max = h->over = false;
 	h->finished = false;
 	h->bind_err = 0;
 	h->errbuf[0] = '\0';

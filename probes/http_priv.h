@@ -50,6 +50,7 @@ struct http_check {
 	bool matched;  /* expect found */
 	bool enough;   /* the transfer was stopped on purpose: all that is needed is read */
 	bool at_max;   /* stopped at max_body */
+	bool over;     /* stopped past the run's max_read_bytes (probe_limits.h) */
 	bool finished; /* curl reported the end of the transfer */
 	int bind_err;  /* errno of a failed bind to the source address */
 	char errbuf[CURL_ERROR_SIZE];
