@@ -44,6 +44,8 @@ static const char usage_run[] =
         "Runs in the foreground until SIGTERM/SIGINT or until the BGP speaker goes away.\n"
         "Commands for the speaker go to stdout; logs go to stderr (or syslog).\n"
         "On SIGTERM/SIGINT every announced prefix is withdrawn before exit.\n"
+        "Started as root with \"user\" in the config, it drops to that user (and group)\n"
+        "before the first probe runs.\n"
         "\n"
         "  -c, --config FILE   the JSON configuration\n"
         "  -d, --debug         log every probe result\n"
