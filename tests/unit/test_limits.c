@@ -15,6 +15,7 @@
 
 #include "../../healthd/privdrop.h"
 #include "../../probes/probe_limits.h"
+#include "dns_fake.h"
 #include "tcp_fake.h"
 #include "testlib.h"
 
@@ -140,6 +141,35 @@ START_TEST(test_http_read_limit)
 	ck_assert_msg(strstr(o.r.detail, "body from 127.0.0.1:") != NULL, "%s", o.r.detail);
 	probe_free(p);
 	tcp_fake_stop(&s);
+}
+END_TEST
+
+/* DNS: the truncated UDP reply fits, the 30 records over TCP do not. */
+START_TEST(test_dns_read_limit)
+{
+	struct fake f;
+	struct tl_outcome o;
+
+	fake_start(&f, tl_base, FAKE_TRUNCATED);
+	struct probe *p = tl_probe("dns", 1000,
+	                           "{\"server\":\"127.0.0.1@%u\",\"name\":\"www.example.test\","
+	                           "\"qtype\":\"A\"}",
+	                           f.port);
+	limits(0, 200, true);
+	tl_run_settled(tl_base, p, &o);
+	ck_assert_int_eq(o.r.reason, PR_LIMIT);
+	ck_assert_msg(strstr(o.r.detail, "max_read_bytes (200 bytes)") != NULL &&
+	                      strstr(o.r.detail, "over tcp") != NULL,
+	              "%s", o.r.detail);
+	ck_assert_int_eq(f.udp_queries, 1);
+	ck_assert_int_eq(f.tcp_queries, 1);
+
+	limits(0, 0, true);
+	tl_run_settled(tl_base, p, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_uint_gt(p->read_bytes, 200);
+	probe_free(p);
+	fake_stop(&f);
 }
 END_TEST
 
@@ -289,6 +319,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_exec_read_limit);
 	tcase_add_test(tc, test_tcp_read_limit);
 	tcase_add_test(tc, test_http_read_limit);
+	tcase_add_test(tc, test_dns_read_limit);
 	tcase_add_test(tc, test_no_descriptors);
 	tcase_add_test(tc, test_root_exec);
 	tcase_add_test(tc, test_privdrop);
