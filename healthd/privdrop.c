@@ -44,15 +44,21 @@ int privdrop_apply(const struct process_cfg *pc, char *why, size_t len)
 		return 0;
 	if (geteuid() != 0) {
 		/* Started as that account already (systemd's User=, setpriv): nothing to
-		 * drop; anyone else cannot become it. */
-		if (geteuid() == pc->uid && getuid() == pc->uid && getegid() == pc->gid &&
-		    getgid() == pc->gid)
+		 * drop, and the group is what the process manager chose (Group=bird for
+		 * BIRD's socket). Anyone else cannot become it. */
+		if (geteuid() == pc->uid && getuid() == pc->uid) {
+			if (getegid() != pc->gid)
+				log_warn("running as %s with gid %u, not group %s (gid %u): only "
+				         "root "
+				         "can change it",
+				         pc->user, (unsigned)getegid(), pc->group,
+				         (unsigned)pc->gid);
 			return 0;
+		}
 		snprintf(why, len,
-		         "\"user\": \"%s\" (uid %u, gid %u): healthd runs as uid %u gid %u, not as "
-		         "root, and cannot become it; start it as root or as %s:%s",
-		         pc->user, (unsigned)pc->uid, (unsigned)pc->gid, (unsigned)geteuid(),
-		         (unsigned)getegid(), pc->user, pc->group);
+		         "\"user\": \"%s\" (uid %u): healthd runs as uid %u, not as root, and "
+		         "cannot become it; start it as root or as %s",
+		         pc->user, (unsigned)pc->uid, (unsigned)geteuid(), pc->user);
 		return -1;
 	}
 	/* Supplementary groups first: setgroups needs root, which setresuid ends. */

@@ -3,6 +3,7 @@
 #   (a) "user": "nobody": the daemon, each exec check and the check's own children run
 #       as nobody with nobody's groups (/proc/PID/status), with no capability left; the
 #       service still goes up (announced on stdout); "group" picks another group;
+#       started as nobody already (setpriv) it runs, and it cannot become another user;
 #   (b) exec checks as root: refused by `healthd check` and `healthd run` (exit 1, nothing
 #       announced) without "allow_root_exec", accepted with it (the check then runs as
 #       uid 0);
@@ -20,7 +21,7 @@ set -u
 
 it_init
 it_need_healthd
-it_need id getent pgrep
+it_need id getent pgrep setpriv
 
 if [ "$(id -u)" -ne 0 ]; then
 	not_ok "runs as root" "this test starts healthd as root to see it drop to nobody"
@@ -166,6 +167,32 @@ else
 	not_ok "(a) \"group\": \"$OTHER\": the exec check ran" "$(tail -n 5 "$T/healthd.err")"
 fi
 stop_hd
+
+# Started as nobody already (setpriv, as a process manager would): nothing to drop.
+rm -f "$W/check.pid" "$W/child.pid"
+: >"$T/healthd.out"
+: >"$T/healthd.err"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$HEALTHD" run -c "$T/nobody.json" \
+	<"$T/stdin" >"$T/healthd.out" 2>"$T/healthd.err" &
+HPID=$!
+HEALTHD_PID=$HPID HEALTHD_START=$(pid_start "$HPID")
+if wait_file "$W/check.pid" 5 && same_set "$(status_field "$(cat "$W/check.pid")" Uid)" "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" &&
+	alive "$HPID"; then
+	ok "(a) started as nobody with \"user\": \"nobody\": it runs, and so does the check"
+else
+	not_ok "(a) started as nobody with \"user\": \"nobody\": it runs, and so does the check" "$(tail -n 3 "$T/healthd.err")"
+fi
+stop_hd
+# ... but it cannot become another user.
+sed 's/"user": "nobody",/"user": "daemon",/' "$T/nobody.json" >"$T/daemon.json"
+timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups "$HEALTHD" run -c "$T/daemon.json" \
+	<"$T/stdin" >"$T/daemon.out" 2>"$T/daemon.err"
+rc=$?
+if [ "$rc" -eq 3 ] && grep -q "\"user\": \"daemon\" (uid $(id -u daemon)): healthd runs as uid $NOBODY_UID, not as root, and cannot become it" "$T/daemon.err"; then
+	ok "(a) started as nobody with \"user\": \"daemon\": exit 3, saying why"
+else
+	not_ok "(a) started as nobody with \"user\": \"daemon\": exit 3, saying why" "exit $rc" "$(tail -n 3 "$T/daemon.err")"
+fi
 
 # ---------------------------------------------------------------- (b) allow_root_exec
 cat >"$T/root.json" <<EOF
