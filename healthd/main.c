@@ -13,8 +13,7 @@
 #include "engine.h"
 #include "exitcode.h"
 #include "../lib/log.h"
-#include "privdrop.h"
-#include "proclimits.h"
+#include "process.h"
 
 #ifndef HEALTHD_VERSION
 #define HEALTHD_VERSION "0.1.0"
@@ -192,8 +191,7 @@ static int cmd_run(int argc, char **argv)
 	/* What needs root is done (files opened, BIRD's socket connected); no probe has run
 	 * yet: the loop starts them. */
 	char why[512];
-	if (proclimits_apply(&cfg->process, why, sizeof(why)) != 0 ||
-	    privdrop_apply(&cfg->process, why, sizeof(why)) != 0) {
+	if (process_apply(&cfg->process, why, sizeof(why)) != 0) {
 		log_err("%s", why);
 		engine_free(eng);
 		config_free(cfg);

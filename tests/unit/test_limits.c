@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../healthd/privdrop.h"
+#include "../../healthd/process.h"
 #include "../../probes/probe_limits.h"
 #include "dns_fake.h"
 #include "tcp_fake.h"
@@ -309,6 +310,66 @@ START_TEST(test_privdrop)
 }
 END_TEST
 
+/* process_apply in a child process, as start and reloads call it: the first config with
+ * a user fixes whom healthd runs as; a later one naming another user, or none, is
+ * refused; one naming the same user applies its limits. */
+START_TEST(test_process_apply_fixes_the_user)
+{
+	/* As root the drop is real (nobody); otherwise the current user is "dropped" to. */
+	struct passwd *pw = geteuid() == 0 ? getpwnam("nobody") : getpwuid(geteuid());
+	ck_assert_ptr_nonnull(pw);
+	struct process_cfg a = {
+	        .user = strdup(pw->pw_name),
+	        .group = strdup("g"),
+	        .uid = pw->pw_uid,
+	        .gid = geteuid() == 0 ? pw->pw_gid : getegid(),
+	        .max_running = 5,
+	        .max_read_bytes = 4096,
+	        .max_open_files = 512,
+	};
+	struct process_cfg other = a, none = a, again = a;
+	other.user = "root";
+	other.uid = 0;
+	other.gid = 0;
+	none.user = NULL;
+	again.max_running = 7;
+	int pfd[2];
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char w[512], buf[2048];
+		int r1 = process_apply(&a, w, sizeof(w));
+		unsigned uid = (unsigned)geteuid();
+		int r2 = process_apply(&other, w, sizeof(w));
+		int restart = strstr(w, "restart to change whom healthd runs as") != NULL;
+		int r3 = process_apply(&none, w, sizeof(w));
+		unsigned running = probe_limits_get()->max_running;
+		int r4 = process_apply(&again, w, sizeof(w));
+		struct rlimit rl;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		int n = snprintf(buf, sizeof(buf), "%d %u %d %d %d %u %d %u %llu", r1, uid, r2,
+		                 restart, r3, running, r4, probe_limits_get()->max_running,
+		                 (unsigned long long)rl.rlim_cur);
+		ssize_t wr = write(pfd[1], buf, (size_t)n);
+		_exit(wr == n ? 0 : 1);
+	}
+	close(pfd[1]);
+	char buf[2048] = "";
+	ssize_t n = 0, r;
+	while ((r = read(pfd[0], buf + n, sizeof(buf) - 1 - (size_t)n)) > 0)
+		n += r;
+	close(pfd[0]);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	char want[256];
+	snprintf(want, sizeof(want), "0 %u -1 1 -1 5 0 7 512", (unsigned)pw->pw_uid);
+	ck_assert_str_eq(buf, want);
+	free(a.user);
+	free(a.group);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -323,6 +384,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_no_descriptors);
 	tcase_add_test(tc, test_root_exec);
 	tcase_add_test(tc, test_privdrop);
+	tcase_add_test(tc, test_process_apply_fixes_the_user);
 	suite_add_tcase(s, tc);
 	return s;
 }
