@@ -39,6 +39,20 @@ static int http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+/* Open the socket as libcurl would, remembering why it could not: libcurl reports no
+ * descriptor left (max_open_files) as a plain connect failure, without the errno. */
+static curl_socket_t http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct probe *p = arg;
+	struct http_check *h = p->priv;
+	curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+	(void)purpose;
+	if (fd == CURL_SOCKET_BAD)
+		h->socket_err = errno;
+	return fd;
+}
+
 static int http_keep(struct http_check *h, const char *data, size_t len)
 {
 	if (h->bodylen + len > h->bodycap) {
@@ -237,6 +251,12 @@ static void http_failed(struct probe *p, CURLcode rc)
 		           http_source(p, src, sizeof(src)), strerror(h->bind_err));
 		return;
 	case CURLE_COULDNT_CONNECT:
+		if (h->socket_err != 0) {
+			probe_done(p, probe_errno_reason(h->socket_err, PR_CONNECT),
+			           "connect to %s: cannot open a socket: %s", h->remote,
+			           strerror(h->socket_err));
+			return;
+		}
 		probe_done(p, probe_errno_reason((int)oserr, PR_CONNECT),
 		           "connect to %s from %s: %s", h->remote, http_source(p, src, sizeof(src)),
 		           oserr != 0 ? strerror((int)oserr) : why);
@@ -365,6 +385,8 @@ static int http_setopts(struct probe *p)
 	HTTP_SET(CURLOPT_WRITEDATA, p);
 	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
 	HTTP_SET(CURLOPT_SOCKOPTDATA, p);
+	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
+	HTTP_SET(CURLOPT_OPENSOCKETDATA, p);
 	if (h->req_headers != NULL)
 		HTTP_SET(CURLOPT_HTTPHEADER, h->req_headers);
 	if (h->connect_list != NULL)
@@ -391,6 +413,7 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	h->status_seen = h->status_bad = h->matched = h->enough = h->at_max = h->over = false;
 	h->finished = false;
 	h->bind_err = 0;
+	h->socket_err = 0;
 	h->errbuf[0] = '\0';
 	h->easy = curl_easy_init();
 	if (h->easy != NULL && http_setopts(p) == 0 &&

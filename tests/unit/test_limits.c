@@ -184,6 +184,8 @@ START_TEST(test_no_descriptors)
 	int lfd = tl_listen("127.0.0.1", &port);
 	struct probe *tcp = tl_probe("tcp", 1000, "{\"host\": \"127.0.0.1\", \"port\": %u}", port);
 	struct probe *ex = tl_probe("exec", 1000, "{\"command\": [\"true\"]}");
+	struct probe *web = tl_probe("http", 1000, "{\"url\": \"http://127.0.0.1:%u/\"}", port);
+	struct tl_outcome o3;
 
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -204,6 +206,7 @@ START_TEST(test_no_descriptors)
 	probe_run(tcp, tl_base);
 	tl_run_settled(tl_base, tcp, &o);
 	tl_run_settled(tl_base, ex, &o2);
+	tl_run_settled(tl_base, web, &o3);
 	for (int i = 0; i < nheld; i++)
 		close(held[i]);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
@@ -211,11 +214,15 @@ START_TEST(test_no_descriptors)
 	ck_assert_int_eq(o.r.reason, PR_LIMIT);
 	ck_assert_int_eq(o2.r.reason, PR_LIMIT);
 	ck_assert_msg(strstr(o2.r.detail, "Too many open files") != NULL, "%s", o2.r.detail);
+	ck_assert_msg(o3.r.reason == PR_LIMIT &&
+	                      strstr(o3.r.detail, "cannot open a socket: Too many open files"),
+	              "%s", o3.r.detail);
 	/* With descriptors back, the same probes run. */
 	tl_run_settled(tl_base, tcp, &o);
 	ck_assert_int_eq(o.r.reason, PR_OK);
 	probe_free(tcp);
 	probe_free(ex);
+	probe_free(web);
 	close(lfd);
 	tl_assert_no_children();
 }
