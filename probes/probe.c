@@ -194,7 +194,7 @@ void probe_run(struct probe *p, struct event_base *base)
 	if (p->counted)
 		p->ops->start(p, base, &deadline);
 	else
-		probe_done(p, PR_LIMIT, "%u probe runs going already (max_running)",
+		probe_done(p, PR_LIMIT, "%u concurrent probe runs reached (max_running)",
 		           probe_limits_get()->max_running);
 	p->starting = false;
 }

@@ -261,7 +261,7 @@ cat >"$T/running.json" <<EOF
 }
 EOF
 start_hd "$T/running.json" -d
-if wait_grep "fast: exec true: error (limit) 1 probe runs going already (max_running)" "$T/healthd.err" 5; then
+if wait_grep "fast: exec true: error (limit) 1 concurrent probe runs reached (max_running)" "$T/healthd.err" 5; then
 	ok "(c) a run past limits.max_running ends with reason \"limit\""
 else
 	not_ok "(c) a run past limits.max_running ends with reason \"limit\"" "$(grep -F 'fast:' "$T/healthd.err" | tail -n 3)"
