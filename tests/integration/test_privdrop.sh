@@ -9,7 +9,9 @@
 #       uid 0);
 #   (c) "limits": max_open_files is the daemon's and its checks' RLIMIT_NOFILE; a run past
 #       max_running ends with reason "limit"; an exec check printing more than
-#       max_read_bytes fails with reason "limit", and healthd keeps running.
+#       max_read_bytes fails with reason "limit", and healthd keeps running;
+#   (d) where healthd reloads: a broken file at start keeps root until the first valid
+#       one, which drops to nobody; a reload naming another user is refused.
 #
 # healthd runs directly, not under ExaBGP: stdin is a fifo this script holds open (so
 # healthd never sees EOF), stdout (the ExaBGP API) goes to a file.
@@ -214,12 +216,27 @@ if [ "$rc" -eq 1 ] && grep -qF -- "$want" <<<"$out"; then
 else
 	not_ok "(b) healthd check refuses an exec check as root, at its position" "exit $rc" "$out"
 fi
-timeout 10 "$HEALTHD" run -c "$T/root.json" <"$T/stdin" >"$T/root.out" 2>"$T/root.err"
+# A healthd that stays up on a broken config (--exit-on-error gives the exit) must not
+# run the check either: it waits, announcing nothing.
+EXIT_FLAG=""
+if "$HEALTHD" run --help 2>/dev/null | grep -q -- --exit-on-error; then EXIT_FLAG=--exit-on-error; fi
+# shellcheck disable=SC2086
+timeout 10 "$HEALTHD" run -c "$T/root.json" $EXIT_FLAG <"$T/stdin" >"$T/root.out" 2>"$T/root.err"
 rc=$?
-if [ "$rc" -eq 1 ] && grep -qF -- "$want" "$T/root.err" && [ ! -s "$T/root.out" ] && [ ! -e "$W/check.pid" ]; then
-	ok "(b) healthd run refuses it too: exit 1, nothing announced, the check never ran"
+if [ "$rc" -eq 1 ] && grep -qF -- "$want" "$T/root.err" && ! grep -q '^announce' "$T/root.out" && [ ! -e "$W/check.pid" ]; then
+	ok "(b) healthd run ${EXIT_FLAG:+$EXIT_FLAG }refuses it too: exit 1, nothing announced, the check never ran"
 else
-	not_ok "(b) healthd run refuses it too: exit 1, nothing announced, the check never ran" "exit $rc" "$(head -n 3 "$T/root.err")" "stdout: $(head -n 2 "$T/root.out")"
+	not_ok "(b) healthd run ${EXIT_FLAG:+$EXIT_FLAG }refuses it too: exit 1, nothing announced, the check never ran" "exit $rc" "$(head -n 3 "$T/root.err")" "stdout: $(head -n 2 "$T/root.out")"
+fi
+if [ -n "$EXIT_FLAG" ]; then
+	start_hd "$T/root.json"
+	sleep 2
+	if alive "$HPID" && grep -qF -- "$want" "$T/healthd.err" && ! grep -q '^announce' "$T/healthd.out" && [ ! -e "$W/check.pid" ]; then
+		ok "(b) without $EXIT_FLAG it waits for a valid file: the check never ran, nothing announced"
+	else
+		not_ok "(b) without $EXIT_FLAG it waits for a valid file: the check never ran, nothing announced" "$(head -n 3 "$T/healthd.err")"
+	fi
+	stop_hd
 fi
 sed 's/"user": "nobody",/"user": "root",/' "$T/nobody.json" >"$T/rootuser.json"
 if ! "$HEALTHD" check -c "$T/rootuser.json" >/dev/null 2>"$T/check.err" && grep -q '("user" is root)' "$T/check.err"; then
@@ -303,6 +320,35 @@ else
 fi
 if alive "$HPID"; then ok "(c) healthd keeps running past max_read_bytes"; else not_ok "(c) healthd keeps running past max_read_bytes"; fi
 stop_hd
+# ---------------------------------------------------------------- (d) reload
+# Where healthd reloads (SIGHUP), whom it runs as is fixed by the first valid config:
+# a broken file at start keeps root until a valid one comes; a later one naming another
+# user is refused.
+if "$HEALTHD" run --help 2>/dev/null | grep -q SIGHUP; then
+	rm -f "$W/check.pid" "$W/child.pid"
+	echo '{ "services": [ }' >"$T/live.json"
+	start_hd "$T/live.json"
+	sleep 1
+	cp "$T/nobody.json" "$T/live.json"
+	kill -HUP "$HPID" 2>/dev/null
+	if wait_file "$W/check.pid" 8 && same_set "$(status_field "$(cat "$W/check.pid")" Uid)" "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" &&
+		same_set "$(status_field "$HPID" Uid)" "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID"; then
+		ok "(d) started on a broken file, healthd drops to nobody with the first valid one"
+	else
+		not_ok "(d) started on a broken file, healthd drops to nobody with the first valid one" "$(tail -n 5 "$T/healthd.err")"
+	fi
+	cp "$T/daemon.json" "$T/live.json"
+	kill -HUP "$HPID" 2>/dev/null
+	if wait_grep "restart to change whom healthd runs as" "$T/healthd.err" 8 && alive "$HPID" &&
+		same_set "$(status_field "$HPID" Uid)" "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID"; then
+		ok "(d) a reload naming another user is refused; healthd stays nobody"
+	else
+		not_ok "(d) a reload naming another user is refused; healthd stays nobody" "$(tail -n 5 "$T/healthd.err")"
+	fi
+	stop_hd
+else
+	note "(d) skipped: this healthd does not reload"
+fi
 exec 7>&-
 
 it_finish
