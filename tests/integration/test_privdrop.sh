@@ -98,7 +98,7 @@ else
 	not_ok "(a) healthd check: \"user\": \"nobody\" is valid; the group defaults to nobody's" "$(head -5 <<<"$out")"
 fi
 start_hd "$T/nobody.json"
-if wait_file "$W/check.pid" 5 && wait_file "$W/child.pid" 2; then
+if wait_file "$W/check.pid" 10 && wait_file "$W/child.pid" 2; then
 	CPID=$(cat "$W/check.pid")
 	KPID=$(cat "$W/child.pid")
 	# Copies first, while the check still runs (it lives 2 s).
@@ -152,7 +152,7 @@ OTHER=daemon
 OTHER_GID=$(getent group "$OTHER" | cut -d: -f3)
 sed 's/"user": "nobody",/"user": "nobody", "group": "'$OTHER'",/' "$T/nobody.json" >"$T/group.json"
 start_hd "$T/group.json"
-if wait_file "$W/check.pid" 5; then
+if wait_file "$W/check.pid" 10; then
 	CPID=$(cat "$W/check.pid")
 	gid=$(status_field "$CPID" Gid) groups=$(status_field "$CPID" Groups)
 	# initgroups(nobody, daemon): daemon, plus the groups that list nobody as a member.
@@ -178,7 +178,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$HEALTHD" run -c "$T/nobo
 	<"$T/stdin" >"$T/healthd.out" 2>"$T/healthd.err" &
 HPID=$!
 HEALTHD_PID=$HPID HEALTHD_START=$(pid_start "$HPID")
-if wait_file "$W/check.pid" 5 && same_set "$(status_field "$(cat "$W/check.pid")" Uid)" "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" &&
+if wait_file "$W/check.pid" 10 && same_set "$(status_field "$(cat "$W/check.pid")" Uid)" "$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID" &&
 	alive "$HPID"; then
 	ok "(a) started as nobody with \"user\": \"nobody\": it runs, and so does the check"
 else
@@ -251,7 +251,7 @@ else
 	not_ok "(b) with \"allow_root_exec\": true the config is valid" "$(cat "$T/check.err")"
 fi
 start_hd "$T/allowed.json"
-if wait_file "$W/check.pid" 5; then
+if wait_file "$W/check.pid" 10; then
 	uid=$(status_field "$(cat "$W/check.pid")" Uid)
 	if same_set "$uid" "0 0 0 0"; then ok "(b) ... and the exec check runs as root"; else not_ok "(b) ... and the exec check runs as root" "Uid: $uid"; fi
 else
