@@ -14,29 +14,32 @@ int proclimits_apply(const struct process_cfg *pc, char *why, size_t len)
 	struct rlimit rl;
 	rlim_t want = pc->max_open_files;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		snprintf(why, len, "cannot read the open files limit: %s", strerror(errno));
-		return -1;
-	}
-	/* Soft and hard: an exec probe inherits the limit and must not raise it. */
+	(void)why;
+	(void)len;
+	/* Soft and hard: an exec probe inherits the limit and must not raise it. A limit
+	 * that cannot be set is a warning, not a reason to stop probing. */
 	struct rlimit set = {want, want};
-	if (setrlimit(RLIMIT_NOFILE, &set) != 0) {
-		if (errno != EPERM || rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want) {
-			snprintf(why, len, "cannot set the open files limit to %u: %s",
-			         pc->max_open_files, strerror(errno));
-			return -1;
-		}
-		/* Raising the hard limit needs CAP_SYS_RESOURCE: keep the one we were given. */
-		set.rlim_cur = set.rlim_max = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &set) != 0) {
-			snprintf(why, len, "cannot set the open files limit to %llu: %s",
-			         (unsigned long long)rl.rlim_max, strerror(errno));
-			return -1;
-		}
-		log_warn("limits.max_open_files %u is above the hard limit %llu of an unprivileged "
-		         "healthd: using %llu",
-		         pc->max_open_files, (unsigned long long)rl.rlim_max,
-		         (unsigned long long)rl.rlim_max);
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("limits.max_open_files: cannot read the open files limit: %s",
+		         strerror(errno));
+	} else if (setrlimit(RLIMIT_NOFILE, &set) != 0) {
+		/* Without the right to change the hard limit (no CAP_SYS_RESOURCE to raise it;
+		 * valgrind keeps it): the soft limit alone, within the hard one. */
+		int err = errno;
+		set.rlim_max = rl.rlim_max;
+		set.rlim_cur =
+		        rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &set) == 0)
+			log_warn("limits.max_open_files %u: cannot set the hard limit (%s): soft "
+			         "limit %llu, hard limit %llu",
+			         pc->max_open_files, strerror(err),
+			         (unsigned long long)set.rlim_cur,
+			         (unsigned long long)set.rlim_max);
+		else
+			log_warn("limits.max_open_files %u: cannot set the open files limit (%s): "
+			         "keeping soft limit %llu, hard limit %llu",
+			         pc->max_open_files, strerror(err), (unsigned long long)rl.rlim_cur,
+			         (unsigned long long)rl.rlim_max);
 	}
 	struct probe_limits pl = {
 	        .max_running = pc->max_running,

@@ -31,6 +31,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# make valgrind runs healthd through a wrapper script: valgrind keeps RLIMIT_NOFILE.
+VALGRIND=0
+if [ "$(head -c 2 "$HEALTHD")" = "#!" ] && grep -q valgrind "$HEALTHD"; then VALGRIND=1; fi
+
 # The checks write where nobody can: a directory of their own.
 W=$T/w
 mkdir -m 1777 "$W"
@@ -132,6 +136,9 @@ if wait_file "$W/check.pid" 10 && wait_file "$W/child.pid" 2; then
 	clim=$(awk '/^Max open files/ { print $4, $5 }' "$T/limits.$CPID" 2>/dev/null)
 	if [ "$lim" = "256 256" ] && [ "$clim" = "256 256" ]; then
 		ok "(c) limits.max_open_files 256 is the soft and hard limit of the daemon and its checks"
+	elif [ "$VALGRIND" = 1 ] && grep -q "limits.max_open_files 256: cannot set" "$T/healthd.err"; then
+		# valgrind keeps the limit its own descriptors need: healthd says so and runs on.
+		ok "(c) limits.max_open_files 256 under valgrind, which keeps its own limit: a warning"
 	else
 		not_ok "(c) limits.max_open_files 256 is the soft and hard limit of the daemon and its checks" "daemon: $lim, check: $clim"
 	fi
