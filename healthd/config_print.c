@@ -121,6 +121,7 @@ json_t *config_to_json(const struct config *cfg)
 
 	json_object_set_new(o, "source", cj_source(&cfg->source));
 	json_object_set_new(o, "source_check", json_boolean(cfg->source_check));
+	config_process_to_json(o, &cfg->process);
 
 	json_object_set_new(o, "speaker", config_speaker_to_json(cfg));
 

@@ -19,6 +19,7 @@
 #include "engine_priv.h"
 #include "exitcode.h"
 #include "ifaddr.h"
+#include "process.h"
 
 static uint32_t engine_jitter(uint32_t range_ms)
 {
@@ -432,6 +433,17 @@ int engine_run(struct engine *eng)
 	signal(SIGUSR2, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
+	/* What needs root is done (files opened, BIRD's socket connected) and no probe has run
+	 * yet: become the configured user now. A config that comes later is applied by the
+	 * reload (reload_start). */
+	if (eng->cfg != NULL && !eng->hold) {
+		char why[512];
+		engine_state_owner(eng, &eng->cfg->process);
+		if (process_apply(&eng->cfg->process, why, sizeof(why)) != 0) {
+			log_err("%s", why);
+			return EXIT_RUNTIME;
+		}
+	}
 	eng->started = true;
 	for (size_t i = 0; i < eng->nservices; i++)
 		engine_service_start(eng->services[i]);

@@ -89,6 +89,9 @@ void engine_reload_free(struct engine *eng);
 int engine_state_init(struct engine *eng);
 /* The speaker told something: write the state file at the end of this loop iteration. */
 void engine_state_changed(void *arg);
+/* healthd is about to become process->user: the state file and healthd's own default
+ * directory become that user's, so that it can still replace the file. */
+void engine_state_owner(struct engine *eng, const struct process_cfg *process);
 /* Write it now (at exit). */
 void engine_state_flush(struct engine *eng);
 void engine_state_free(struct engine *eng);

@@ -18,6 +18,7 @@
 #include "../lib/monotime.h"
 #include "config_diff.h"
 #include "engine_priv.h"
+#include "process.h"
 #include "statefile.h"
 
 #define ENGINE_WATCH_MS       2000
@@ -181,6 +182,13 @@ static void reload_apply(struct engine *eng, struct config *cur)
 	}
 
 	/* Everything that can fail comes before the first change to the running state. */
+	char why[512];
+	if (process_apply(&cur->process, why, sizeof(why)) != 0) {
+		log_err("reload refused: %s; keeping the running configuration", why);
+		config_diff_free(&d);
+		config_free(cur);
+		return;
+	}
 	svcs = calloc(cur->nservices + 1, sizeof(*svcs));
 	if (svcs == NULL)
 		goto oom;
@@ -251,6 +259,15 @@ refuse:
 static void reload_start(struct engine *eng, struct config *cur)
 {
 	bool keep = false;
+	char why[512];
+
+	engine_state_owner(eng, &cur->process);
+	if (process_apply(&cur->process, why, sizeof(why)) != 0) {
+		log_err("%s: %s; still waiting for a configuration healthd can run",
+		        eng->opts.config_file, why);
+		config_free(cur);
+		return;
+	}
 	if (eng->sp != NULL) {
 		json_t *a = config_speaker_to_json(eng->cfg), *b = config_speaker_to_json(cur);
 		keep = a != NULL && b != NULL && json_equal(a, b);

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "exitcode.h"
 #include "../lib/log.h"
+#include "process.h"
 
 #ifndef HEALTHD_VERSION
 #define HEALTHD_VERSION "0.1.0"
@@ -43,6 +44,8 @@ static const char usage_run[] =
         "Runs in the foreground until SIGTERM/SIGINT, until stdin ends or until the BGP\n"
         "speaker goes away. Commands for the speaker go to stdout; logs go to stderr (or\n"
         "syslog). On SIGTERM/SIGINT every announced prefix is withdrawn before exit.\n"
+        "Started as root with \"user\" in the config, it drops to that user (and group)\n"
+        "before the first probe runs.\n"
         "\n"
         "SIGHUP re-reads FILE. A file with errors changes nothing: the running configuration\n"
         "stays, every error is logged, and FILE is watched and read again when it changes.\n"
