@@ -85,6 +85,10 @@ int config_neighbors(struct config_error *e, const json_t *obj, const char *key,
 const char *config_log_facility_name(int facility); /* "daemon", "local0", ... */
 const char *config_log_level_name(int level);       /* "error", "warning", ... */
 
+/* config_control.c */
+/* The "control" section (top at e->base). */
+void config_control(struct config_loader *ld, const json_t *top);
+
 /* config_bird.c */
 int config_speaker_type(const char *name, enum speaker_type *out); /* 0, or -1 if unknown */
 const char *config_speaker_type_name(enum speaker_type t);
