@@ -68,6 +68,7 @@ struct control {
 	size_t nls;
 	struct control_conn *conns;
 	uint64_t nconns, refused;
+	uint64_t nkind[2];    /* open connections by kind: [0] TCP, [1] unix; each capped */
 	struct event *resume; /* accepting again after EMFILE */
 	struct control_disable *dis;
 	size_t ndis;
@@ -231,6 +232,7 @@ static void conn_free(struct control_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	ctl->nconns--;
+	ctl->nkind[c->is_unix]--;
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	if (c->deadline != NULL)
@@ -694,6 +696,7 @@ static void conn_new(struct control_listener *l, int fd)
 		ctl->conns->prev = c;
 	ctl->conns = c;
 	ctl->nconns++;
+	ctl->nkind[c->is_unix]++;
 	if (c->bev == NULL || c->deadline == NULL) {
 		if (c->bev == NULL)
 			close(fd);
@@ -739,7 +742,8 @@ static void control_accept_cb(evutil_socket_t lfd, short what, void *arg)
 			}
 			return;
 		}
-		if (ctl->nconns >= CONTROL_MAX_CONNS) {
+		/* Each kind has its own cap: a flood over TCP leaves the unix socket usable. */
+		if (ctl->nkind[l->is_unix] >= CONTROL_MAX_CONNS) {
 			ctl->refused++;
 			close(fd);
 			continue;
