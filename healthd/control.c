@@ -484,12 +484,18 @@ static void conn_dispatch(struct control_conn *c, struct evbuffer *body)
 			return;
 		}
 		struct evbuffer *b = evbuffer_new();
+		struct timeval t0, t1, d;
+		mono_now(&t0);
 		if (b == NULL || metrics_render(ctl->eng, b) != 0) {
 			if (b != NULL)
 				evbuffer_free(b);
 			conn_error(c, 500, "out of memory", NULL);
 			return;
 		}
+		mono_now(&t1);
+		timersub(&t1, &t0, &d);
+		log_debug("control: /metrics: %zu bytes in %.1fms", evbuffer_get_length(b),
+		          d.tv_sec * 1000.0 + d.tv_usec / 1000.0);
 		conn_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b, NULL);
 		evbuffer_free(b);
 		return;

@@ -3,6 +3,7 @@
  * milliseconds of the loop (bench/metrics.sh measures it). Counters come from
  * engine_stats.c and the speaker's speaker_stats; nothing here keeps state. */
 #include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,15 @@
 #endif
 
 static const char *const action_names[] = {"announce", "on_down", "on_disabled", "withdraw"};
-static const char *const status_names[] = {"ok", "warning", "fail", "error"};
+static const char *const status_names[] = {"status=\"ok\"", "status=\"warning\"", "status=\"fail\"",
+                                           "status=\"error\""};
+/* engine_latency_bounds as labels. */
+static const char *const le[ENGINE_LATENCY_BUCKETS] = {
+        "le=\"0.0001\"", "le=\"0.00025\"", "le=\"0.0005\"", "le=\"0.001\"",
+        "le=\"0.0025\"", "le=\"0.005\"",   "le=\"0.01\"",   "le=\"0.025\"",
+        "le=\"0.05\"",   "le=\"0.1\"",     "le=\"0.25\"",   "le=\"0.5\"",
+        "le=\"1\"",      "le=\"2.5\"",     "le=\"5\"",      "le=\"10\"",
+};
 
 /* A label value: backslash, double quote and newline escaped (names come from a config). */
 static const char *esc(const char *s, char *buf, size_t len)
@@ -37,6 +46,31 @@ static const char *esc(const char *s, char *buf, size_t len)
 	}
 	buf[k] = '\0';
 	return buf;
+}
+
+/* One sample: NAME{LABELS,EXTRA} VALUE, without printf (a scrape of 1,000 services writes
+ * 40,000 of them while the loop waits). extra may be NULL. */
+static void put(struct evbuffer *b, const char *name, const char *labels, const char *extra,
+                uint64_t v)
+{
+	char line[1024], num[24];
+	size_t k = 0, n = 0;
+	const char *parts[] = {
+	        name, "{", labels, extra != NULL ? "," : "", extra != NULL ? extra : "", "} "};
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		size_t l = strlen(parts[i]);
+		if (k + l >= sizeof(line) - 32)
+			return;
+		memcpy(line + k, parts[i], l);
+		k += l;
+	}
+	do
+		num[n++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (n > 0)
+		line[k++] = num[--n];
+	line[k++] = '\n';
+	evbuffer_add(b, line, k);
 }
 
 static void head(struct evbuffer *b, const char *name, const char *type, const char *help)
@@ -210,11 +244,13 @@ static void metrics_services(struct engine *eng, struct evbuffer *b, const struc
 	head(b, "healthd_service_state", "gauge", "1 for the state the service is in.");
 	EACH_SERVICE
 	{
-		SNAME;
-		for (int s = 0; s < ENGINE_NSTATES; s++)
-			evbuffer_add_printf(
-			        b, "healthd_service_state{service=\"%s\",state=\"%s\"} %d\n", n,
-			        health_state_name(s), es->svc->state == (enum health_state)s);
+		char sl[300], st[32];
+		snprintf(sl, sizeof(sl), "service=\"%s\"", SNAME);
+		for (int s = 0; s < ENGINE_NSTATES; s++) {
+			snprintf(st, sizeof(st), "state=\"%s\"", health_state_name(s));
+			put(b, "healthd_service_state", sl, st,
+			    es->svc->state == (enum health_state)s);
+		}
 	}
 	head(b, "healthd_service_state_seconds", "gauge", "Seconds in the current state.");
 	EACH_SERVICE
@@ -251,11 +287,12 @@ static void metrics_services(struct engine *eng, struct evbuffer *b, const struc
 	EACH_SERVICE
 	{
 		const char *a = status_action(es);
-		SNAME;
-		for (size_t k = 0; k < sizeof(action_names) / sizeof(action_names[0]); k++)
-			evbuffer_add_printf(
-			        b, "healthd_service_action{service=\"%s\",action=\"%s\"} %d\n", n,
-			        action_names[k], strcmp(a, action_names[k]) == 0);
+		char sl[300], al[32];
+		snprintf(sl, sizeof(sl), "service=\"%s\"", SNAME);
+		for (size_t k = 0; k < sizeof(action_names) / sizeof(action_names[0]); k++) {
+			snprintf(al, sizeof(al), "action=\"%s\"", action_names[k]);
+			put(b, "healthd_service_action", sl, al, strcmp(a, action_names[k]) == 0);
+		}
 	}
 	head(b, "healthd_service_disabled", "gauge",
 	     "1 while a source disables the service (file: the disable file, api: the control "
@@ -308,9 +345,8 @@ static void metrics_checks(struct engine *eng, struct evbuffer *b)
 	{
 		LABELS;
 		for (int s = 0; s < 4; s++)
-			evbuffer_add_printf(b, "healthd_check_result{%s,status=\"%s\"} %d\n", lab,
-			                    status_names[s],
-			                    ec->stats.runs > 0 && (int)ec->probe->last.status == s);
+			put(b, "healthd_check_result", lab, status_names[s],
+			    ec->stats.runs > 0 && (int)ec->probe->last.status == s);
 	}
 	head(b, "healthd_check_last_failure", "gauge",
 	     "1 for the reason code of the check's last failure.");
@@ -328,16 +364,12 @@ static void metrics_checks(struct engine *eng, struct evbuffer *b)
 		LABELS;
 		for (int k = 0; k < ENGINE_LATENCY_BUCKETS; k++) {
 			cum += ec->stats.buckets[k];
-			evbuffer_add_printf(
-			        b, "healthd_check_latency_seconds_bucket{%s,le=\"%g\"} %llu\n", lab,
-			        engine_latency_bounds[k], (unsigned long long)cum);
+			put(b, "healthd_check_latency_seconds_bucket", lab, le[k], cum);
 		}
-		evbuffer_add_printf(b,
-		                    "healthd_check_latency_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
-		                    "healthd_check_latency_seconds_sum{%s} %.6f\n"
-		                    "healthd_check_latency_seconds_count{%s} %llu\n",
-		                    lab, (unsigned long long)ec->stats.runs, lab,
-		                    ec->stats.latency_sum, lab, (unsigned long long)ec->stats.runs);
+		put(b, "healthd_check_latency_seconds_bucket", lab, "le=\"+Inf\"", ec->stats.runs);
+		evbuffer_add_printf(b, "healthd_check_latency_seconds_sum{%s} %.6f\n", lab,
+		                    ec->stats.latency_sum);
+		put(b, "healthd_check_latency_seconds_count", lab, NULL, ec->stats.runs);
 	}
 	head(b, "healthd_check_failures_total", "counter", "Failed runs by reason code.");
 	EACH_CHECK
@@ -353,21 +385,18 @@ static void metrics_checks(struct engine *eng, struct evbuffer *b)
 	head(b, "healthd_check_runs_total", "counter", "Runs that ended with a result.");
 	EACH_CHECK
 	{
-		evbuffer_add_printf(b, "healthd_check_runs_total{%s} %llu\n", LABELS,
-		                    (unsigned long long)ec->stats.runs);
+		put(b, "healthd_check_runs_total", LABELS, NULL, ec->stats.runs);
 	}
 	head(b, "healthd_check_timeouts_total", "counter", "Runs that reached their timeout.");
 	EACH_CHECK
 	{
-		evbuffer_add_printf(b, "healthd_check_timeouts_total{%s} %llu\n", LABELS,
-		                    (unsigned long long)ec->stats.timeouts);
+		put(b, "healthd_check_timeouts_total", LABELS, NULL, ec->stats.timeouts);
 	}
 	head(b, "healthd_check_skipped_total", "counter",
 	     "Runs skipped because the previous one was still going.");
 	EACH_CHECK
 	{
-		evbuffer_add_printf(b, "healthd_check_skipped_total{%s} %llu\n", LABELS,
-		                    (unsigned long long)ec->stats.skipped);
+		put(b, "healthd_check_skipped_total", LABELS, NULL, ec->stats.skipped);
 	}
 #undef LABELS
 #undef EACH_CHECK
@@ -376,8 +405,13 @@ static void metrics_checks(struct engine *eng, struct evbuffer *b)
 int metrics_render(struct engine *eng, struct evbuffer *out)
 {
 	struct metrics_route *mr = metrics_routes(eng);
+	size_t nchecks = 0;
 	if (mr == NULL)
 		return -1;
+	for (size_t i = 0; i < eng->nservices; i++)
+		nchecks += eng->services[i]->nchecks;
+	/* About 3 KB per check: one allocation instead of hundreds. */
+	evbuffer_expand(out, 4096 + eng->nservices * 1500 + nchecks * 2500);
 	metrics_process(eng, out);
 	metrics_speaker(eng, out);
 	metrics_services(eng, out, mr);
