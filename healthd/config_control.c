@@ -176,8 +176,12 @@ json_t *control_cfg_to_json(const struct control_cfg *c)
 	for (size_t i = 0; i < c->nlisten; i++)
 		json_array_append_new(l, json_string(c->listen[i]));
 	json_object_set_new(o, "listen", l);
+	bool any_unix = false;
+	for (size_t i = 0; i < c->nlisten; i++)
+		any_unix = any_unix || strncmp(c->listen[i], "unix:", 5) == 0;
 	snprintf(mode, sizeof(mode), "%04o", (unsigned)c->socket_mode);
-	json_object_set_new(o, "socket_mode", json_string(mode));
+	if (any_unix) /* the mode of no socket is no setting */
+		json_object_set_new(o, "socket_mode", json_string(mode));
 	if (c->socket_group != NULL)
 		json_object_set_new(o, "socket_group", json_string(c->socket_group));
 	if (c->token_file != NULL)
