@@ -36,6 +36,12 @@ static const char *const speaker_keys[] = {
         "configure_gap",
         "reconnect",
         "reassert",
+        /* GoBGP's (config_gobgp.c; "batch" and "reassert" too) */
+        "api",
+        "gobgp",
+        "mark",
+        "identifier",
+        "command_timeout",
         NULL,
 };
 static const char *const log_keys[] = {"syslog", "facility", "level", NULL};
@@ -169,7 +175,8 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 	if (cfg_string(ld->e, obj, "type", false, &type) > 0 &&
 	    config_speaker_type(type, &sp->type) != 0)
 		cfgerr_add(ld->e, "type",
-		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout)",
+		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout, "
+		           "gobgp)",
 		           type);
 	config_neighbors(ld->e, obj, "neighbors", &sp->neighbors);
 	if (cfg_duration(ld->e, obj, "reannounce", &sp->reannounce_ms) > 0 &&
@@ -420,6 +427,7 @@ void config_free(struct config *cfg)
 	free(cfg->file);
 	cfg_strv_free(cfg->speaker.neighbors);
 	config_bird_free(&cfg->speaker.bird);
+	config_gobgp_free(&cfg->speaker.gobgp);
 	control_cfg_free(&cfg->control);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);

@@ -57,6 +57,9 @@ struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
 	case SPEAKER_BIRDC_STDOUT:
 		rc = birdc_stdout_open(sp);
 		break;
+	case SPEAKER_GOBGP:
+		rc = gobgp_open(sp);
+		break;
 	}
 	if (rc != 0)
 		goto fail;

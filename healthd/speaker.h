@@ -118,5 +118,6 @@ void speaker_free(struct speaker *sp);
 int exabgp_open(struct speaker *sp);
 int bird_open(struct speaker *sp);         /* bird_speaker.c: BIRD's control socket */
 int birdc_stdout_open(struct speaker *sp); /* bird_speaker.c: birdc commands on stdout */
+int gobgp_open(struct speaker *sp);        /* gobgp.c: gobgpd through its gobgp client */
 
 #endif

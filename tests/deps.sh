@@ -12,11 +12,13 @@ set -eu
 
 DEFAULT_PKGS=(
 	build-essential pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev libldns-dev check
-	exabgp bird2 nginx-light iproute2 procps
+	exabgp bird2 gobgpd nginx-light iproute2 procps
 	knot knot-dnsutils
 	openssl ca-certificates python3 curl
 	prometheus python3-prometheus-client
 	clang libclang-rt-dev
+	man-db groff-base systemd prometheus
+	debhelper lintian fakeroot
 )
 if [ $# -gt 0 ]; then PKGS=("$@"); else PKGS=("${DEFAULT_PKGS[@]}"); fi
 
