@@ -953,7 +953,8 @@ void control_reload(struct engine *eng)
 			log_info("control: the control section is gone: closing the endpoint");
 			while (ctl->ndis > 0)
 				control_drop(ctl, 0);
-			control_save(ctl); /* its state file too: none comes back with a later one */
+			control_save(
+			        ctl); /* its state file too: none comes back with a later one */
 			control_free(ctl);
 			eng->ctl = NULL;
 			control_apply(eng); /* every API disable goes with it */

@@ -182,7 +182,8 @@ static void metrics_speaker(struct engine *eng, struct evbuffer *b)
 	     "Bytes written for the speaker that it has not taken yet.");
 	evbuffer_add_printf(b, "healthd_speaker_backlog_bytes{speaker=\"%s\"} %llu\n", type,
 	                    (unsigned long long)st->backlog_bytes);
-	if (eng->cfg == NULL || eng->cfg->speaker.type == SPEAKER_EXABGP)
+	if (eng->cfg == NULL || (eng->cfg->speaker.type != SPEAKER_BIRD &&
+	                         eng->cfg->speaker.type != SPEAKER_BIRDC_STDOUT))
 		return;
 	head(b, "healthd_bird_configures_total", "counter", "\"configure\" commands sent to BIRD.");
 	evbuffer_add_printf(b, "healthd_bird_configures_total %llu\n",
