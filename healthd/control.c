@@ -61,9 +61,20 @@ struct control_conn {
 	char auth[512];
 };
 
+/* A rendered /metrics or /status, shared by every connection sending it (by reference:
+ * one copy however many clients) and reused for CONTROL_CACHE_MS, so that a burst of
+ * scrapes costs one rendering of the loop's time, not one each. */
+struct control_blob {
+	char *data;
+	size_t len;
+	unsigned refs; /* the cache's own, and one per reply still holding it */
+	struct timeval at;
+};
+
 struct control {
 	struct engine *eng;
-	struct control_cfg cfg; /* a copy: it outlives the config it came from */
+	struct control_blob *cache[2]; /* [0] /metrics, [1] /status */
+	struct control_cfg cfg;        /* a copy: it outlives the config it came from */
 	struct control_listener *ls;
 	size_t nls;
 	struct control_conn *conns;
@@ -218,6 +229,81 @@ static void control_apply(struct engine *eng)
 	}
 	if (dropped)
 		control_save(ctl);
+}
+
+/* ---------------------------------------------------------------- the cache */
+
+static void blob_unref(struct control_blob *b)
+{
+	if (b != NULL && --b->refs == 0) {
+		free(b->data);
+		free(b);
+	}
+}
+
+static void blob_cleanup(const void *data, size_t len, void *arg)
+{
+	blob_unref(arg);
+}
+
+/* Forget what was rendered: a write changed the status. */
+static void control_cache_drop(struct control *ctl)
+{
+	for (int i = 0; i < 2; i++) {
+		blob_unref(ctl->cache[i]);
+		ctl->cache[i] = NULL;
+	}
+}
+
+/* The cached rendering of kind (0 /metrics, 1 /status), fresh enough, or a new one. */
+static struct control_blob *control_render(struct control *ctl, int kind)
+{
+	struct control_blob *b = ctl->cache[kind];
+	struct timeval now, age, t1;
+	mono_now(&now);
+	if (b != NULL) {
+		timersub(&now, &b->at, &age);
+		if (age.tv_sec == 0 && age.tv_usec < CONTROL_CACHE_MS * 1000)
+			return b;
+	}
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return NULL;
+	b->at = now;
+	b->refs = 1;
+	if (kind == 0) {
+		struct evbuffer *e = evbuffer_new();
+		if (e == NULL || metrics_render(ctl->eng, e) != 0 ||
+		    (b->data = malloc(evbuffer_get_length(e) + 1)) == NULL) {
+			if (e != NULL)
+				evbuffer_free(e);
+			free(b);
+			return NULL;
+		}
+		b->len = evbuffer_get_length(e);
+		evbuffer_remove(e, b->data, b->len);
+		evbuffer_free(e);
+	} else {
+		json_t *j = status_all(ctl->eng);
+		char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		                                               JSON_REAL_PRECISION(6))
+		                       : NULL;
+		json_decref(j);
+		if (text == NULL || asprintf(&b->data, "%s\n", text) < 0) {
+			free(text);
+			free(b);
+			return NULL;
+		}
+		free(text);
+		b->len = strlen(b->data);
+	}
+	mono_now(&t1);
+	timersub(&t1, &now, &age);
+	log_debug("control: %s: %zu bytes in %.1fms", kind == 0 ? "/metrics" : "/status", b->len,
+	          age.tv_sec * 1000.0 + age.tv_usec / 1000.0);
+	blob_unref(ctl->cache[kind]);
+	ctl->cache[kind] = b;
+	return b;
 }
 
 /* ---------------------------------------------------------------- connections */
@@ -458,6 +544,7 @@ static void conn_write(struct control_conn *c, const char *name, bool disable,
 			}
 		snprintf(why, sizeof(why), "enabled through the API by %s", by);
 	}
+	control_cache_drop(ctl);
 	log_info("control: %s %s by %s%s%s", disable ? "disable" : "enable", name, by,
 	         disable ? ": " : "", disable ? reason : "");
 	control_save(ctl);
@@ -479,24 +566,20 @@ static void conn_dispatch(struct control_conn *c, struct evbuffer *body)
 			conn_error(c, 405, "only GET is allowed here", "Allow: GET\r\n");
 			return;
 		}
-		if (t[1] == 's') {
-			conn_json(c, 200, status_all(ctl->eng), NULL);
-			return;
-		}
+		int kind = t[1] == 's';
+		struct control_blob *blob = control_render(ctl, kind);
 		struct evbuffer *b = evbuffer_new();
-		struct timeval t0, t1, d;
-		mono_now(&t0);
-		if (b == NULL || metrics_render(ctl->eng, b) != 0) {
+		if (blob == NULL || b == NULL ||
+		    evbuffer_add_reference(b, blob->data, blob->len, blob_cleanup, blob) != 0) {
 			if (b != NULL)
 				evbuffer_free(b);
 			conn_error(c, 500, "out of memory", NULL);
 			return;
 		}
-		mono_now(&t1);
-		timersub(&t1, &t0, &d);
-		log_debug("control: /metrics: %zu bytes in %.1fms", evbuffer_get_length(b),
-		          d.tv_sec * 1000.0 + d.tv_usec / 1000.0);
-		conn_reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", b, NULL);
+		blob->refs++; /* until the reply's bytes are written */
+		conn_reply(c, 200,
+		           kind ? "application/json" : "text/plain; version=0.0.4; charset=utf-8",
+		           b, NULL);
 		evbuffer_free(b);
 		return;
 	}
@@ -943,6 +1026,8 @@ void control_reload(struct engine *eng)
 	struct control *ctl = eng->ctl;
 	if (eng->cfg == NULL || eng->hold)
 		return;
+	if (ctl != NULL)
+		control_cache_drop(ctl); /* another config: other services, other checks */
 	if (ctl == NULL) {
 		if (control_start(eng) != 0)
 			log_err("control: cannot start the control endpoint");
@@ -987,6 +1072,7 @@ void control_free(struct control *ctl)
 		return;
 	while (ctl->conns != NULL)
 		conn_free(ctl->conns);
+	control_cache_drop(ctl);
 	control_listeners_close(ctl);
 	if (ctl->resume != NULL)
 		event_free(ctl->resume);

@@ -26,6 +26,7 @@ struct control;
 #define CONTROL_MAX_BODY   4096  /* a write's JSON body */
 #define CONTROL_REQUEST_MS 10000 /* from accept to the last byte of the reply */
 #define CONTROL_REASON_MAX 200   /* characters of a disable's reason */
+#define CONTROL_CACHE_MS   250   /* /metrics and /status are rendered at most this often */
 
 /* A disable through the API: why, who asked (unix "uid N", or "token") and when. */
 struct control_disable {

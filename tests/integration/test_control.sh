@@ -193,6 +193,17 @@ refused=$(metric 'healthd_control_connections_refused_total')
 if [ "${refused:-0}" -ge 400 ]; then ok "healthd_control_connections_refused_total: $refused (the cap of 512 per kind)"; else not_ok "the cap refused connections" "refused=$refused"; fi
 if alive "$HEALTHD_PID" && wait_peer_routes "$WEB $FLIP" 3; then ok "healthd alive, both routes at the peer"; else not_ok "healthd alive with both routes" "peer: $PEER_NOW"; fi
 
+# A burst of 100 scrapes at once: rendered once per 250 ms at most, not once each.
+r0=$(grep -c 'control: /metrics: ' "$T/healthd.err")
+t0=$(now)
+curl -s -Z --parallel-max 100 --max-time 10 --unix-socket "$CTL_SOCK" -o /dev/null "http://h/metrics?[1-100]"
+el=$(since "$t0")
+renders=$(($(grep -c 'control: /metrics: ' "$T/healthd.err") - r0))
+most=$(awk -v e="$el" 'BEGIN { printf "%d", e / 0.25 + 2 }')
+if [ "$renders" -ge 1 ] && [ "$renders" -le "$most" ]; then
+	ok "100 scrapes at once in ${el}s: $renders renderings (at most one per 250 ms)"
+else not_ok "a burst of scrapes shares renderings" "$renders renderings in ${el}s"; fi
+
 stop_healthd 5
 if [ ! -e "$CTL_SOCK" ]; then ok "the unix socket is removed at exit"; else not_ok "the unix socket is removed at exit"; fi
 bird_lab_finish
