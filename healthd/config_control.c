@@ -43,7 +43,8 @@ int control_addr_parse(const char *s, struct control_addr *out)
 	out->host[hlen] = '\0';
 	unsigned char buf[sizeof(struct in6_addr)];
 	bool v6 = inet_pton(AF_INET6, out->host, buf) == 1;
-	if (!(v6 ? s[0] == '[' : inet_pton(AF_INET, out->host, buf) == 1))
+	/* IPv6 in brackets, IPv4 without: "[::1]:80", "127.0.0.1:80". */
+	if (s[0] == '[' ? !v6 : inet_pton(AF_INET, out->host, buf) != 1)
 		return -1;
 	unsigned long long port;
 	if (cfg_decimal(colon + 1, strlen(colon + 1), 65535, &port) != 0 || port == 0)
