@@ -42,6 +42,10 @@ static const char *const speaker_keys[] = {
         "mark",
         "identifier",
         "command_timeout",
+        /* FRR's (config_frr.c) */
+        "vty_socket",
+        "vtysh",
+        "vtysh_timeout",
         NULL,
 };
 static const char *const log_keys[] = {"syslog", "facility", "level", NULL};
@@ -176,7 +180,7 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 	    config_speaker_type(type, &sp->type) != 0)
 		cfgerr_add(ld->e, "type",
 		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout, "
-		           "gobgp)",
+		           "gobgp, frr)",
 		           type);
 	config_neighbors(ld->e, obj, "neighbors", &sp->neighbors);
 	if (cfg_duration(ld->e, obj, "reannounce", &sp->reannounce_ms) > 0 &&
@@ -191,6 +195,7 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 	}
 	cfg_bool(ld->e, obj, "withdraw_on_start", &sp->withdraw_on_start);
 	config_bird_speaker(ld->e, obj, sp);
+	config_frr_speaker(ld->e, obj, sp);
 	cfgerr_pop(ld->e, saved);
 }
 
@@ -328,6 +333,7 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	config_services(ld, top, &defaults);
 	config_level_check_sources(ld);
 	config_bird_check(ld);
+	config_frr_check(ld);
 }
 
 /* text is NUL-terminated at len (the position index reads it as a C string). */
@@ -428,6 +434,7 @@ void config_free(struct config *cfg)
 	cfg_strv_free(cfg->speaker.neighbors);
 	config_bird_free(&cfg->speaker.bird);
 	config_gobgp_free(&cfg->speaker.gobgp);
+	config_frr_free(&cfg->speaker.frr);
 	control_cfg_free(&cfg->control);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);

@@ -35,6 +35,7 @@ static const char *const type_names[] = {
         [SPEAKER_BIRD] = "bird",
         [SPEAKER_BIRDC_STDOUT] = "birdc-stdout",
         [SPEAKER_GOBGP] = "gobgp",
+        [SPEAKER_FRR] = "frr",
 };
 
 int config_speaker_type(const char *name, enum speaker_type *out)
@@ -116,6 +117,9 @@ void config_bird_speaker(struct config_error *e, const json_t *obj, struct speak
 		config_gobgp_speaker(e, obj, sp); /* config_gobgp.c: its keys, its refusals */
 		return;
 	}
+	config_gobgp_foreign(e, obj);
+	if (sp->type == SPEAKER_FRR)
+		return; /* config_frr.c reads its keys and refuses BIRD's */
 	if (sp->type == SPEAKER_EXABGP) {
 		for (const char *const *k = bird_keys; *k != NULL; k++)
 			if (json_object_get(obj, *k) != NULL)
@@ -345,7 +349,8 @@ void config_bird_check(struct config_loader *ld)
 {
 	if (ld->cfg->speaker.type == SPEAKER_GOBGP)
 		config_gobgp_check(ld);
-	if (ld->cfg->speaker.type == SPEAKER_EXABGP || ld->cfg->speaker.type == SPEAKER_GOBGP)
+	if (ld->cfg->speaker.type == SPEAKER_EXABGP || ld->cfg->speaker.type == SPEAKER_GOBGP ||
+	    ld->cfg->speaker.type == SPEAKER_FRR)
 		return;
 	for (size_t i = 0; i < ld->cfg->nservices; i++)
 		bird_check_service(ld, i, &ld->cfg->services[i]);

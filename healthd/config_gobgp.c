@@ -80,6 +80,16 @@ static int gobgp_api(struct config_error *e, const char *s, struct gobgp_cfg *g)
 	return 0;
 }
 
+static const char *const gobgp_keys[] = {"api",        "gobgp",           "mark",
+                                         "identifier", "command_timeout", NULL};
+
+void config_gobgp_foreign(struct config_error *e, const json_t *obj)
+{
+	for (const char *const *k = gobgp_keys; *k != NULL; k++)
+		if (json_object_get(obj, *k) != NULL)
+			cfgerr_add(e, *k, "applies to speaker type gobgp only");
+}
+
 void config_gobgp_speaker(struct config_error *e, const json_t *obj, struct speaker_cfg *sp)
 {
 	struct gobgp_cfg *g = &sp->gobgp;

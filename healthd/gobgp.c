@@ -609,6 +609,7 @@ static const struct speaker_ops gobgp_ops = {
         .withdraw = gobgp_withdraw,
         .flush = gobgp_flush,
         .drain = gobgp_drain,
+        .drain_ms = 10000, /* one client run per path, ~50 ms each */
         .close = gobgp_close,
         .gauges = gobgp_gauges,
 };
