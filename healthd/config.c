@@ -22,6 +22,7 @@ static const char *const top_keys[] = {
         "source_check",
         "speaker",
         "log",
+        "control",
         "defaults",
         "services",
         /* config_process.c's */
@@ -340,6 +341,7 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	config_process_read(ld, top);
 	config_speaker(ld, top);
 	config_log(ld, top);
+	config_control(ld, top);
 	config_defaults(ld, top, &defaults);
 	config_services(ld, top, &defaults);
 	config_level_check_sources(ld);
@@ -448,6 +450,7 @@ void config_free(struct config *cfg)
 	config_bird_free(&cfg->speaker.bird);
 	config_gobgp_free(&cfg->speaker.gobgp);
 	config_frr_free(&cfg->speaker.frr);
+	control_cfg_free(&cfg->control);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);
 	free(cfg->services);

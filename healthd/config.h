@@ -12,6 +12,7 @@
 #include "../probes/net.h"
 #include "../probes/probe.h"
 #include "../lib/cfgerr.h"
+#include "control_cfg.h"
 #include "prefix.h"
 
 /* Defaults when no level sets them. */
@@ -167,6 +168,7 @@ struct config {
 	bool source_check; /* refuse a source not configured locally (DNS issue) */
 	struct speaker_cfg speaker;
 	struct log_cfg log;
+	struct control_cfg control; /* the control endpoint (control.c); off by default */
 	struct timing defaults;
 	struct service_cfg *services;
 	size_t nservices;

@@ -132,6 +132,10 @@ json_t *config_to_json(const struct config *cfg)
 	json_object_set_new(log, "level", json_string(config_log_level_name(cfg->log.level)));
 	json_object_set_new(o, "log", log);
 
+	json_t *control = control_cfg_to_json(&cfg->control);
+	if (control != NULL)
+		json_object_set_new(o, "control", control);
+
 	json_t *defaults = json_object();
 	cj_timing(defaults, &cfg->defaults);
 	json_object_set_new(o, "defaults", defaults);

@@ -92,6 +92,10 @@ void config_process_check(struct config_loader *ld);
 void config_process_to_json(json_t *o, const struct process_cfg *pc);
 void config_process_free(struct process_cfg *pc);
 
+/* config_control.c */
+/* The "control" section (top at e->base). */
+void config_control(struct config_loader *ld, const json_t *top);
+
 /* config_bird.c */
 int config_speaker_type(const char *name, enum speaker_type *out); /* 0, or -1 if unknown */
 const char *config_speaker_type_name(enum speaker_type t);

@@ -17,6 +17,7 @@
 #include "../lib/log.h"
 #include "../lib/monotime.h"
 #include "config_diff.h"
+#include "control.h"
 #include "engine_priv.h"
 #include "process.h"
 #include "statefile.h"
@@ -221,6 +222,7 @@ static void reload_apply(struct engine *eng, struct config *cur)
 				          config_check_same(svcs[i]->checks[j].cfg,
 				                            old->checks[j].cfg);
 			service_adopt(svcs[i]->svc, old->svc, same);
+			svcs[i]->stats = old->stats; /* the same standing, since the same time */
 		}
 	}
 	for (size_t i = 0; i < eng->nservices; i++)
@@ -308,7 +310,7 @@ static void reload_start(struct engine *eng, struct config *cur)
 	         eng->nservices == 1 ? "" : "s");
 }
 
-void engine_reload(struct engine *eng, const char *why)
+static void reload_read(struct engine *eng, const char *why)
 {
 	struct config_error err;
 
@@ -339,6 +341,22 @@ void engine_reload(struct engine *eng, const char *why)
 		reload_start(eng, cur);
 	else
 		reload_apply(eng, cur);
+}
+
+void engine_reload(struct engine *eng, const char *why)
+{
+	const struct config *before = eng->cfg;
+
+	if (eng->stopping)
+		return;
+	reload_read(eng, why);
+	/* Applied: a new config value runs (an unchanged file is a new value too). */
+	clock_gettime(CLOCK_REALTIME, &eng->reload_at);
+	eng->reload_ok = eng->cfg != before && eng->nerrors == 0;
+	if (eng->cfg != before) {
+		eng->loaded_at = eng->reload_at;
+		control_reload(eng);
+	}
 }
 
 void engine_reload_free(struct engine *eng)

@@ -127,6 +127,7 @@ static enum health_state service_derive(const struct service *svc)
 static bool service_update(struct service *svc)
 {
 	enum health_state old = svc->state;
+	svc->disabled = svc->disabled_file || svc->disabled_api;
 	svc->state = service_derive(svc);
 	if (svc->state == HS_UP)
 		svc->settled = true;
@@ -158,7 +159,8 @@ void service_adopt(struct service *svc, const struct service *old, const bool *s
 	bool was_down = old->settled && !was_up;
 
 	svc->settled = old->settled;
-	svc->disabled = old->disabled;
+	svc->disabled_file = old->disabled_file;
+	svc->disabled_api = old->disabled_api;
 	svc->no_address = old->no_address;
 	for (size_t i = 0; i < svc->nchecks; i++) {
 		struct check_health *h = &svc->checks[i];
@@ -192,7 +194,13 @@ bool service_feed(struct service *svc, size_t i, bool ok)
 
 bool service_set_disabled(struct service *svc, bool disabled)
 {
-	svc->disabled = disabled;
+	svc->disabled_file = disabled;
+	return service_update(svc);
+}
+
+bool service_set_disabled_api(struct service *svc, bool disabled)
+{
+	svc->disabled_api = disabled;
 	return service_update(svc);
 }
 

@@ -29,9 +29,11 @@ struct check_health {
 struct service {
 	const struct service_cfg *cfg;
 	enum health_state state; /* derived from the checks and `disabled` */
-	bool disabled;
-	bool no_address; /* require_local_address and a prefix is not on any interface */
-	bool settled;    /* has been UP: from then on on_down/on_disabled apply when not up */
+	bool disabled;           /* derived: disabled_file || disabled_api */
+	bool disabled_file;      /* the disable file is present */
+	bool disabled_api;       /* the control endpoint's POST /services/NAME/disable */
+	bool no_address;         /* require_local_address and a prefix is not on any interface */
+	bool settled; /* has been UP: from then on on_down/on_disabled apply when not up */
 	size_t nchecks;
 	struct check_health *checks;
 };
@@ -52,8 +54,11 @@ void service_free(struct service *svc);
 void service_adopt(struct service *svc, const struct service *old, const bool *same);
 /* Feed a result of check i; returns true when the service's state changed. */
 bool service_feed(struct service *svc, size_t i, bool ok);
-/* Returns true when the service's state changed. */
+/* The disable file's word; returns true when the service's state changed. */
 bool service_set_disabled(struct service *svc, bool disabled);
+/* The control endpoint's word; the service is enabled only when neither holds. Returns
+ * true when the service's state changed. */
+bool service_set_disabled_api(struct service *svc, bool disabled);
 /* Returns true when the service's state changed. A missing address forces DOWN and a
  * withdrawal, whatever on_down says: announcing it would draw traffic to nothing. */
 bool service_set_address_missing(struct service *svc, bool missing);
