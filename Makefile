@@ -7,7 +7,7 @@ BUILD   ?= build
 BIN     ?= $(BUILD)/bin/healthd
 
 CC      ?= cc
-PKGS     = libevent jansson libcurl ldns
+PKGS     = libevent jansson libcurl ldns openssl
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter
