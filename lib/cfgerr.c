@@ -53,12 +53,47 @@ static int cfgerr_locate(const struct cfgpos *pos, const char *path, int *line, 
 	}
 }
 
+/* s with control bytes written as \n, \t, \xNN: a message is one line of the log, even
+ * when it quotes a key or value that holds a newline. NULL when out of memory. */
+static char *cfgerr_escape(const char *s)
+{
+	size_t n = 0;
+	for (const char *c = s; *c != '\0'; c++)
+		n += (unsigned char)*c < 0x20 || *c == 0x7f ? 4 : 1;
+	char *out = malloc(n + 1), *o = out;
+	if (out == NULL)
+		return NULL;
+	for (const char *c = s; *c != '\0'; c++) {
+		unsigned char b = (unsigned char)*c;
+		if (b == '\n' || b == '\t') {
+			*o++ = '\\';
+			*o++ = b == '\n' ? 'n' : 't';
+		} else if (b < 0x20 || b == 0x7f) {
+			o += sprintf(o, "\\x%02x", b);
+		} else {
+			*o++ = (char)b;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
 {
-	char path[CFG_PATH_MAX], msg[1024], *out = NULL;
+	char path[CFG_PATH_MAX], msg[1024], *out = NULL, *esc;
 	int line, col;
 	va_list ap;
 
+	/* A config wrong in every one of its 100,000 elements: the first errors say it, and
+	 * comparing each new one with all before stays cheap. */
+	if (e->nmsgs > CFGERR_MAX_MSGS)
+		return;
+	if (e->nmsgs == CFGERR_MAX_MSGS) {
+		if (asprintf(&out, "%s: more errors; only the first %d are shown", e->file,
+		             CFGERR_MAX_MSGS) < 0)
+			return;
+		goto add;
+	}
 	cfgerr_path(e, key, path, sizeof(path));
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -72,6 +107,10 @@ void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
 		n = asprintf(&out, "%s: %s: %s", e->file, shown, msg);
 	if (n < 0)
 		return;
+	esc = cfgerr_escape(out);
+	free(out);
+	if ((out = esc) == NULL)
+		return;
 
 	/* A setting inherited by many checks would repeat its one error for each of them. */
 	for (size_t i = 0; i < e->nmsgs; i++) {
@@ -80,6 +119,7 @@ void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
 			return;
 		}
 	}
+add:;
 	char **v = realloc(e->msgs, (e->nmsgs + 1) * sizeof(*v));
 	if (v == NULL) {
 		free(out);

@@ -17,6 +17,9 @@ struct config_error {
 	size_t nmsgs;
 };
 
+/* Errors recorded at most; one more line then says that more were found. */
+#define CFGERR_MAX_MSGS 100
+
 void config_error_init(struct config_error *e, const char *file, const struct cfgpos *pos);
 void config_error_free(struct config_error *e); /* frees msgs only */
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target tests/fuzz/fuzz_NAME.c with clang
 # (-fsanitize=fuzzer,address,undefined), linked with the sources its header names on a
-# " * fuzz-sources: a.c b.c" line, and runs each briefly over a working copy of its seed
-# corpus tests/fuzz/corpus/NAME. Skips, saying why, when clang or libFuzzer is missing.
+# " * fuzz-sources: a.c b.c" line (globs allowed, relative to the top; "-x.c" leaves a
+# file out again: "lib/*.c healthd/*.c -healthd/main.c"), and runs each briefly over a
+# working copy of its seed corpus tests/fuzz/corpus/NAME. Each source is compiled once
+# for all targets. Skips, saying why, when clang or libFuzzer is missing.
 #
-#   bash tests/fuzz/run.sh                 # FUZZ_TIME=20 seconds per target
-#   FUZZ_TIME=600 bash tests/fuzz/run.sh   # a longer session
+#   bash tests/fuzz/run.sh                 # FUZZ_TIME=10 seconds per target
+#   FUZZ_TIME=600 bash tests/fuzz/run.sh   # a longer session (make fuzz: 60 s)
+#   bash tests/fuzz/run.sh config axfr     # only these targets
 #
 # Environment: BUILD (default ./build; targets and working corpora go to $BUILD/fuzz),
 # FUZZ_TIME seconds per target. A crash leaves its input in $BUILD/fuzz/NAME-crash-*
@@ -15,7 +18,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case ${BUILD:-} in /*) ;; '') BUILD=$ROOT/build ;; *) BUILD=$PWD/$BUILD ;; esac
 OUT=$BUILD/fuzz
-FUZZ_TIME=${FUZZ_TIME:-20}
+FUZZ_TIME=${FUZZ_TIME:-10}
 CLANG=${CLANG:-clang}
 PASS=0
 FAIL=0
@@ -40,22 +43,54 @@ if ! "$CLANG" -fsanitize=fuzzer -o "$OUT/probe" "$OUT/probe.c" 2>"$OUT/probe.err
 	finish
 fi
 
-PKG_CFLAGS=$(pkg-config --cflags libevent jansson libcurl ldns)
-PKG_LIBS=$(pkg-config --libs libevent jansson ldns)
+PKG_CFLAGS=$(pkg-config --cflags libevent jansson libcurl ldns openssl)
+PKG_LIBS=$(pkg-config --libs libevent jansson libcurl ldns openssl)
+CFLAGS=(-std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined)
+# The newest header: an object older than it is compiled again.
+NEWEST_H=$(find "$ROOT/lib" "$ROOT/probes" "$ROOT/healthd" "$ROOT/compat" -name '*.h' -printf '%T@ %p\n' |
+	sort -n | tail -n 1 | cut -d' ' -f2-)
 
+# obj FILE: FILE (under ROOT) compiled into $OUT/obj, once; prints the object's path.
+obj() {
+	local o=$OUT/obj/${1#"$ROOT"/}
+	o=${o%.c}.o
+	if [ ! -f "$o" ] || [ "$1" -nt "$o" ] || [ "$NEWEST_H" -nt "$o" ]; then
+		mkdir -p "$(dirname "$o")"
+		# shellcheck disable=SC2086 # pkg-config output is a list of flags
+		"$CLANG" "${CFLAGS[@]}" $PKG_CFLAGS -c -o "$o" "$1" || return 1
+	fi
+	printf '%s\n' "$o"
+}
+
+want=("$@")
 for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
 	name=${name#fuzz_}
+	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
 	bin=$OUT/$name
 	# The code under test, named in the target's header: " * fuzz-sources: a.c b.c".
 	read -r -a names < <(sed -nE 's/^ \* fuzz-sources: *(.*)$/\1/p' "$src" | head -n 1)
-	srcs=()
-	for s in "${names[@]}"; do srcs+=("$ROOT/$s"); done
+	srcs=() skip=()
+	for s in "${names[@]}"; do
+		if [ "${s#-}" != "$s" ]; then
+			skip+=("$ROOT/${s#-}")
+			continue
+		fi
+		for f in "$ROOT"/$s; do srcs+=("$f"); done
+	done
+	objs=()
+	: >"$OUT/$name.build.log"
+	for f in "${srcs[@]}"; do
+		[[ " ${skip[*]} " == *" $f "* ]] && continue
+		o=$(obj "$f" 2>>"$OUT/$name.build.log") || { objs=(); break; }
+		objs+=("$o")
+	done
 	# shellcheck disable=SC2086 # pkg-config output is a list of flags
-	if ! "$CLANG" -std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$PKG_CFLAGS -o "$bin" "$src" "${srcs[@]}" $PKG_LIBS 2>"$OUT/$name.build.log"; then
+	if [ ${#objs[@]} -eq 0 ] && [ ${#srcs[@]} -gt 0 ] ||
+		! "$CLANG" "${CFLAGS[@]}" -fsanitize=fuzzer $PKG_CFLAGS -o "$bin" "$src" "${objs[@]}" \
+			$PKG_LIBS -lm 2>>"$OUT/$name.build.log"; then
 		FAIL=$((FAIL + 1))
 		echo "not ok - fuzz $name: build failed"
 		sed 's/^/#   /' "$OUT/$name.build.log" | head -n 20
