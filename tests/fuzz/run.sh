@@ -102,7 +102,7 @@ for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
 	rm -f "$OUT/$name"-crash-* "$OUT/$name"-leak-* "$OUT/$name"-timeout-*
 	# Seeds first, as a regression run: each must go through without a report.
-	if [ -d "$seeds" ] && ! "$bin" -runs=0 "$seeds" >"$OUT/$name.seeds.log" 2>&1; then
+	if [ -d "$seeds" ] && ! "$bin" -runs=0 -artifact_prefix="$OUT/$name-" "$seeds" >"$OUT/$name.seeds.log" 2>&1; then
 		FAIL=$((FAIL + 1))
 		echo "not ok - fuzz $name: a seed input fails"
 		tail -n 20 "$OUT/$name.seeds.log" | sed 's/^/#   /'
