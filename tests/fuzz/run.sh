@@ -63,32 +63,54 @@ obj() {
 	printf '%s\n' "$o"
 }
 
-want=("$@")
+# sources_of TARGET.c: the code under test, named in the target's header
+# (" * fuzz-sources: a.c b.c"), one file a line.
+sources_of() {
+	local names s f skip=()
+	read -r -a names < <(sed -nE 's/^ \* fuzz-sources: *(.*)$/\1/p' "$1" | head -n 1)
+	for s in "${names[@]}"; do [ "${s#-}" != "$s" ] && skip+=("$ROOT/${s#-}"); done
+	for s in "${names[@]}"; do
+		[ "${s#-}" != "$s" ] && continue
+		for f in "$ROOT"/$s; do
+			[[ " ${skip[*]} " == *" $f "* ]] || printf '%s\n' "$f"
+		done
+	done
+}
+
+want=()
 for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
 	[ -f "$src" ] || continue
 	name=$(basename "$src" .c)
 	name=${name#fuzz_}
-	if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $name "* ]]; then continue; fi
+	if [ $# -gt 0 ] && [[ " $* " != *" $name "* ]]; then continue; fi
+	want+=("$src")
+done
+
+# Every source once, on all CPUs; a failure shows again in its target's build below.
+declare -A all=()
+for src in "${want[@]}"; do
+	while IFS= read -r f; do all[$f]=1; done < <(sources_of "$src")
+done
+JOBS=$(nproc 2>/dev/null || echo 2)
+for f in "${!all[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+	obj "$f" >/dev/null 2>&1 &
+done
+wait
+
+for src in "${want[@]}"; do
+	name=$(basename "$src" .c)
+	name=${name#fuzz_}
 	bin=$OUT/$name
-	# The code under test, named in the target's header: " * fuzz-sources: a.c b.c".
-	read -r -a names < <(sed -nE 's/^ \* fuzz-sources: *(.*)$/\1/p' "$src" | head -n 1)
-	srcs=() skip=()
-	for s in "${names[@]}"; do
-		if [ "${s#-}" != "$s" ]; then
-			skip+=("$ROOT/${s#-}")
-			continue
-		fi
-		for f in "$ROOT"/$s; do srcs+=("$f"); done
-	done
-	objs=()
+	objs=() n=0
 	: >"$OUT/$name.build.log"
-	for f in "${srcs[@]}"; do
-		[[ " ${skip[*]} " == *" $f "* ]] && continue
+	while IFS= read -r f; do
+		n=$((n + 1))
 		o=$(obj "$f" 2>>"$OUT/$name.build.log") || { objs=(); break; }
 		objs+=("$o")
-	done
+	done < <(sources_of "$src")
 	# shellcheck disable=SC2086 # pkg-config output is a list of flags
-	if [ ${#objs[@]} -eq 0 ] && [ ${#srcs[@]} -gt 0 ] ||
+	if [ ${#objs[@]} -ne "$n" ] ||
 		! "$CLANG" "${CFLAGS[@]}" -fsanitize=fuzzer $PKG_CFLAGS -o "$bin" "$src" "${objs[@]}" \
 			$PKG_LIBS -lm 2>>"$OUT/$name.build.log"; then
 		FAIL=$((FAIL + 1))
