@@ -26,12 +26,14 @@ void config_error_free(struct config_error *e)
 
 void cfgerr_path(const struct config_error *e, const char *key, char *buf, size_t len)
 {
+	const char *more = key != NULL && strlen(key) > CFGERR_KEY_SHOWN ? "..." : "";
+
 	if (key == NULL || *key == '\0')
 		snprintf(buf, len, "%s", e->base);
 	else if (e->base[0] == '\0' || key[0] == '[')
-		snprintf(buf, len, "%s%s", e->base, key);
+		snprintf(buf, len, "%s%.*s%s", e->base, CFGERR_KEY_SHOWN, key, more);
 	else
-		snprintf(buf, len, "%s.%s", e->base, key);
+		snprintf(buf, len, "%s.%.*s%s", e->base, CFGERR_KEY_SHOWN, key, more);
 }
 
 /* Where path is in the text, or where its nearest ancestor is: a missing key is best
@@ -78,9 +80,40 @@ static char *cfgerr_escape(const char *s)
 	return out;
 }
 
+/* Messages quote values in double quotes: each quoted run longer than
+ * CFGERR_QUOTE_SHOWN bytes is cut to that, with "...", so that a value of megabytes is
+ * named, not echoed. In place. */
+static void cfgerr_cut_quotes(char *msg)
+{
+	char *r = msg, *w = msg;
+
+	while (*r != '\0') {
+		if (*r != '"') {
+			*w++ = *r++;
+			continue;
+		}
+		char *end = strchr(r + 1, '"');
+		size_t n = end != NULL ? (size_t)(end - r - 1) : strlen(r + 1);
+		*w++ = *r++;
+		if (n > CFGERR_QUOTE_SHOWN) {
+			memmove(w, r, CFGERR_QUOTE_SHOWN);
+			w += CFGERR_QUOTE_SHOWN;
+			memcpy(w, "...", 3);
+			w += 3;
+		} else {
+			memmove(w, r, n);
+			w += n;
+		}
+		r += n;
+		if (*r == '"')
+			*w++ = *r++;
+	}
+	*w = '\0';
+}
+
 void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
 {
-	char path[CFG_PATH_MAX], msg[1024], *out = NULL, *esc;
+	char path[CFG_PATH_MAX], *msg = NULL, *out = NULL, *esc;
 	int line, col;
 	va_list ap;
 
@@ -96,8 +129,14 @@ void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
 	}
 	cfgerr_path(e, key, path, sizeof(path));
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	int len = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (len < 0)
+		return;
+	/* quoted values cut first, so that the words after a long one are kept */
+	cfgerr_cut_quotes(msg);
+	if (strlen(msg) > CFGERR_MSG_MAX)
+		msg[CFGERR_MSG_MAX] = '\0';
 
 	const char *shown = path[0] != '\0' ? path : "(top)";
 	int n;
@@ -105,6 +144,7 @@ void cfgerr_add(struct config_error *e, const char *key, const char *fmt, ...)
 		n = asprintf(&out, "%s:%d:%d: %s: %s", e->file, line, col, shown, msg);
 	else
 		n = asprintf(&out, "%s: %s: %s", e->file, shown, msg);
+	free(msg);
 	if (n < 0)
 		return;
 	esc = cfgerr_escape(out);

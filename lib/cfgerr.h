@@ -17,6 +17,13 @@ struct config_error {
 	size_t nmsgs;
 };
 
+/* Bytes of a key shown in a path, and of a quoted value in a message; longer ones are
+ * cut, with "...". */
+#define CFGERR_KEY_SHOWN   64
+#define CFGERR_QUOTE_SHOWN 100
+/* Bytes of one message after its file, position and path. */
+#define CFGERR_MSG_MAX 1023
+
 /* Errors recorded at most; one more line then says that more were found. */
 #define CFGERR_MAX_MSGS 100
 
