@@ -205,7 +205,7 @@ run_kind() {
 	floor)
 		cc -O2 -Wall -Wextra -o "$W/floor" "$ROOT/bench/floor.c" || return 1
 		listener_start || return 1
-		"$W/floor" "$LISTEN_PORT" 10000 | sed "s/^/| floor: connect+close, C loop (bench\/floor.c) | /"
+		"$W/floor" "$LISTEN_PORT" 10000 | sed "s/^/| floor: connect+close, C loop (bench\/floor.c) | /; s/ | | | | |$/ | | | | | |/"
 		return
 		;;
 	tcp) listener_start || return 1; count=listener_count ;;
@@ -229,7 +229,14 @@ run_kind() {
 	sleep "$WARMUP"
 	local c0 p0 w0 c1 p1 w1
 	c0=$($count) p0=$(cpu_ns "$pid") w0=$EPOCHREALTIME
-	sleep $((DURATION - WARMUP))
+	# Instructions (user and kernel) do not depend on what else the machine runs.
+	local ins=0
+	if command -v perf >/dev/null 2>&1 &&
+		perf stat -x, -e instructions -p "$pid" -o "$d/perf" -- sleep $((DURATION - WARMUP)) 2>/dev/null; then
+		ins=$(awk -F, '$3 ~ /^instructions/ { print $1 + 0 }' "$d/perf")
+	else
+		sleep $((DURATION - WARMUP))
+	fi
 	c1=$($count) p1=$(cpu_ns "$pid") w1=$EPOCHREALTIME
 	local rss priv
 	rss=$(kb /proc/"$pid"/status VmRSS)
@@ -240,15 +247,16 @@ run_kind() {
 	wait "$pid" 2>/dev/null
 	exec 7>&-
 	awk -v k="$kind" -v n="$N" -v c0="$c0" -v c1="$c1" -v p0="$p0" -v p1="$p1" -v w0="$w0" \
-		-v w1="$w1" -v rss="$rss" -v priv="$priv" -v f="$up" -v t0="$t0" 'BEGIN {
+		-v w1="$w1" -v ins="$ins" -v rss="$rss" -v priv="$priv" -v f="$up" -v t0="$t0" 'BEGIN {
 		c = c1 - c0; w = w1 - w0; cpu = (p1 - p0) / 1e9
-		printf "| %s, %d services | %d checks in %.1f s (%.0f/s) | %.1f µs | %.1f%% | %.1f MiB | %.1f MiB | %d |\n",
-			k, n, c, w, c / w, (c > 0 ? cpu / c * 1e6 : 0), 100 * cpu / w, rss / 1024, priv / 1024, f }'
+		printf "| %s, %d services | %d checks in %.1f s (%.0f/s) | %.1f µs | %s | %.1f%% | %.1f MiB | %.1f MiB | %d |\n",
+			k, n, c, w, c / w, (c > 0 ? cpu / c * 1e6 : 0), (ins > 0 && c > 0 ? sprintf("%.0f k", ins / c / 1e3) : "-"),
+			100 * cpu / w, rss / 1024, priv / 1024, f }'
 }
 
 log "healthd $HEALTHD ($("$HEALTHD" version 2>&1 | head -n 1)); N=$N DURATION=$DURATION WARMUP=$WARMUP; load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| kind | checks in the steady window | healthd CPU per check | healthd CPU, % of one core | RSS | Private_Dirty | announce lines (of N) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| kind | checks in the steady window | healthd CPU per check | instructions per check (perf stat) | healthd CPU, % of one core | RSS | Private_Dirty | announce lines (of N) |"
+echo "|---|---|---|---|---|---|---|---|"
 for k in "${KINDS[@]}"; do
 	log "running $k"
 	run_kind "$k" || log "$k: FAILED"
