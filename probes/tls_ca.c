@@ -171,6 +171,13 @@ static CURLcode tls_ca_ctx_cb(CURL *easy, void *sslctx, void *arg)
 
 int tls_ca_apply(struct tls_ca *ca, CURL *easy)
 {
+#if LIBCURL_VERSION_NUM >= 0x075700
+	/* libcurl 7.87 to 8.2 set their trust store up after our callback, from a cache in
+	 * the multi handle: the store of whichever check connected first would then verify
+	 * every other check's server too. Without the cache, libcurl leaves ours alone. */
+	if (curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 0L) != CURLE_OK)
+		return -1;
+#endif
 	/* No file for libcurl to read: the store comes from the callback. */
 	if (curl_easy_setopt(easy, CURLOPT_CAINFO, (char *)NULL) != CURLE_OK ||
 	    curl_easy_setopt(easy, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK ||

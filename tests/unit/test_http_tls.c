@@ -260,6 +260,52 @@ START_TEST(test_store_read_once)
 }
 END_TEST
 
+/* Checks with different trust stores running at once share libcurl's multi handle:
+ * each must still be verified with its own store (libcurl 7.88's CA cache, kept in
+ * the multi, would hand every connection the store of the first). */
+START_TEST(test_stores_kept_apart)
+{
+	char ca1[128], ca2[128];
+	unsigned port;
+	pid_t srv;
+	struct probe *p[3];
+	struct probe_result r[3];
+
+	if (!have_pki)
+		return;
+	srv = tls_server(1, &port);
+	snprintf(ca1, sizeof(ca1), "%s/ca1.pem", dir);
+	snprintf(ca2, sizeof(ca2), "%s/ca2.pem", dir);
+	p[0] = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port, ca1);
+	p[1] = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port, ca2);
+	p[2] = tls_probe("{\"url\": \"https://127.0.0.1:%u/\"%s}", port, ""); /* the system's */
+	if (tbase == NULL)
+		tbase = event_base_new();
+	for (int round = 0; round < 4; round++) {
+		/* in turn, each one starts first */
+		for (int k = 0; k < 3; k++) {
+			int i = (k + round) % 3;
+			r[i].reason = PR_COUNT;
+			probe_set_done(p[i], on_done, &r[i]);
+			probe_run(p[i], tbase);
+		}
+		for (int n = 0; n < 100000 && (r[0].reason == PR_COUNT || r[1].reason == PR_COUNT ||
+		                               r[2].reason == PR_COUNT);
+		     n++)
+			event_base_loop(tbase, EVLOOP_ONCE);
+		ck_assert_msg(r[0].reason == PR_OK, "round %d, ca1: %s", round, r[0].detail);
+		ck_assert_msg(r[1].reason == PR_TLS, "round %d, ca2: %s %s", round,
+		              probe_reason_info(r[1].reason)->code, r[1].detail);
+		ck_assert_msg(r[2].reason == PR_TLS, "round %d, system: %s %s", round,
+		              probe_reason_info(r[2].reason)->code, r[2].detail);
+	}
+	for (int i = 0; i < 3; i++)
+		probe_free(p[i]);
+	tls_loop_free();
+	tls_server_stop(srv);
+}
+END_TEST
+
 /* The CA file replaced by one that does not sign the server: the next run reads it and
  * fails, even though a session to resume exists; put back, the run passes again. */
 START_TEST(test_store_reread_when_changed)
@@ -492,6 +538,7 @@ static Suite *http_tls_suite(void)
 	tcase_add_test(tc, test_other_ca_refused);
 	tcase_add_test(tc, test_ca_file_replaces_system_store);
 	tcase_add_test(tc, test_store_read_once);
+	tcase_add_test(tc, test_stores_kept_apart);
 	tcase_add_test(tc, test_store_reread_when_changed);
 	tcase_add_test(tc, test_session_resumed);
 	tcase_add_test(tc, test_tls_resume_off);
