@@ -95,7 +95,9 @@ static void cfgerr_cut_quotes(char *msg)
 		char *end = strchr(r + 1, '"');
 		size_t n = end != NULL ? (size_t)(end - r - 1) : strlen(r + 1);
 		*w++ = *r++;
-		if (n > CFGERR_QUOTE_SHOWN) {
+		/* + 3: the cut run with its "..." is never longer, so writing stays behind
+		 * reading */
+		if (n > CFGERR_QUOTE_SHOWN + 3) {
 			memmove(w, r, CFGERR_QUOTE_SHOWN);
 			w += CFGERR_QUOTE_SHOWN;
 			memcpy(w, "...", 3);

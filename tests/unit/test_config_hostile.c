@@ -228,6 +228,14 @@ START_TEST(huge_strings)
 	};
 	struct buf b = {0};
 
+	/* around the length at which a quoted value is cut */
+	for (size_t n = 95; n < 110; n++) {
+		b.len = 0;
+		puts_(&b, "{\"services\": [{\"name\": \"");
+		putn(&b, '-', n);
+		puts_(&b, " \", \"prefixes\": [\"192.0.2.1/32\"], \"checks\": [" TCP_OK "]}]}");
+		refused("name near the cut", b.s, b.len, "services[0].name");
+	}
 	for (size_t i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
 		b.len = 0;
 		puts_(&b, places[i].before);
