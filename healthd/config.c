@@ -66,6 +66,10 @@ static void config_raw_error(struct config_error *e, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	char *esc = cfgerr_escape(msg); /* jansson quotes the bad token, newline and all */
+	free(msg);
+	if ((msg = esc) == NULL)
+		return;
 	char **v = realloc(e->msgs, (e->nmsgs + 1) * sizeof(*v));
 	if (v == NULL) {
 		free(msg);

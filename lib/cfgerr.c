@@ -55,9 +55,7 @@ static int cfgerr_locate(const struct cfgpos *pos, const char *path, int *line, 
 	}
 }
 
-/* s with control bytes written as \n, \t, \xNN: a message is one line of the log, even
- * when it quotes a key or value that holds a newline. NULL when out of memory. */
-static char *cfgerr_escape(const char *s)
+char *cfgerr_escape(const char *s)
 {
 	size_t n = 0;
 	for (const char *c = s; *c != '\0'; c++)

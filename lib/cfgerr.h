@@ -27,6 +27,11 @@ struct config_error {
 /* Errors recorded at most; one more line then says that more were found. */
 #define CFGERR_MAX_MSGS 100
 
+/* s with control bytes written as \n, \t, \xNN, in a string the caller frees (NULL when
+ * out of memory): a message is one line of the log, even when it quotes a key or value
+ * that holds a newline. */
+char *cfgerr_escape(const char *s);
+
 void config_error_init(struct config_error *e, const char *file, const struct cfgpos *pos);
 void config_error_free(struct config_error *e); /* frees msgs only */
 
