@@ -124,6 +124,11 @@ for src in "${want[@]}"; do
 	[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
 	rm -f "$OUT/$name"-crash-* "$OUT/$name"-leak-* "$OUT/$name"-timeout-*
 	# Seeds first, as a regression run: each must go through without a report.
+	# Each target runs in a scratch directory of its own: whatever the code under test
+	# creates in the working directory (a file named by an input) stays out of the tree.
+	rm -rf "$OUT/$name-cwd"
+	mkdir -p "$OUT/$name-cwd"
+	cd "$OUT/$name-cwd" || exit 1
 	if [ -d "$seeds" ] && ! "$bin" -runs=0 -artifact_prefix="$OUT/$name-" "$seeds" >"$OUT/$name.seeds.log" 2>&1; then
 		FAIL=$((FAIL + 1))
 		echo "not ok - fuzz $name: a seed input fails"
@@ -134,6 +139,7 @@ for src in "${want[@]}"; do
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OUT/$name-" \
 		"$work" >"$OUT/$name.log" 2>&1
 	rc=$?
+	cd "$ROOT" || exit 1
 	execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$OUT/$name.log")
 	if [ "$rc" -eq 0 ]; then
 		PASS=$((PASS + 1))
