@@ -7,7 +7,7 @@ BUILD   ?= build
 BIN     ?= $(BUILD)/bin/healthd
 
 CC      ?= cc
-PKGS     = libevent jansson libcurl ldns
+PKGS     = libevent jansson libcurl ldns openssl
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter
@@ -29,7 +29,7 @@ TESTLIB_OBJS = $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit asan valgrind install uninstall clean format deps check-build
+.PHONY: all test unit fuzz asan valgrind install uninstall clean format deps check-build
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
@@ -69,6 +69,13 @@ unit: check-build
 
 deps:
 	@bash tests/deps.sh
+
+# Every libFuzzer target (tests/fuzz/fuzz_*.c) for FUZZ_TIME seconds each; `make test`
+# runs them for tests/fuzz/run.sh's default, 10 s. A crash leaves its input in
+# $(BUILD)/fuzz (see tests/fuzz/run.sh).
+FUZZ_TIME ?= 60
+fuzz:
+	FUZZ_TIME=$(FUZZ_TIME) BUILD=$(CURDIR)/$(BUILD) bash tests/fuzz/run.sh
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps

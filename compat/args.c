@@ -285,12 +285,20 @@ static int args_config(const char *file, int argc, char **argv, char ***out, int
 	FILE *f = fopen(file, "r");
 	char line[4096];
 	char **v = NULL;
-	int n = 0;
+	int n = 0, lines = 0;
 
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL && n < 2 * ARGS_MAX_CONFIG_LINES) {
 		char *s = args_strip(line), *val = NULL;
+		/* Blank lines count too: --config /dev/zero is all blank, and endless. */
+		if (++lines > ARGS_MAX_CONFIG_LINES) {
+			for (int i = 0; i < n; i++)
+				free(v[i]);
+			free(v);
+			fclose(f);
+			return -2;
+		}
 		if (*s == '\0' || *s == '#')
 			continue;
 		char *eq = strchr(s, '=');
@@ -336,8 +344,15 @@ static int args_parse(int argc, char **argv, struct compat_opts *o, unsigned fla
 	if (rc != 0 || o->config == NULL)
 		return rc != 0 ? rc : compat_opts_validate(o, err, errlen);
 	char *file = strdup(o->config);
-	if (file == NULL || args_config(file, argc, argv, &v, &n) != 0) {
-		snprintf(err, errlen, "argument --config/-F: cannot read '%s'", o->config);
+	rc = file != NULL ? args_config(file, argc, argv, &v, &n) : -1;
+	if (rc != 0) {
+		if (rc == -2)
+			snprintf(err, errlen,
+			         "argument --config/-F: '%.200s' has more than %d lines", o->config,
+			         ARGS_MAX_CONFIG_LINES);
+		else
+			snprintf(err, errlen, "argument --config/-F: cannot read '%.200s'",
+			         o->config);
 		free(file);
 		return -1;
 	}

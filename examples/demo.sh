@@ -37,7 +37,7 @@ fi
 
 step "1. Packages"
 bash "$ROOT/tests/deps.sh" build-essential pkg-config libevent-dev libjansson-dev \
-	libcurl4-openssl-dev libldns-dev check exabgp bird2 nginx-light iproute2 procps ||
+	libcurl4-openssl-dev libssl-dev libldns-dev check exabgp bird2 nginx-light iproute2 procps ||
 	die "could not install the packages"
 
 step "2. Build"

@@ -88,6 +88,10 @@ static void config_raw_error(struct config_error *e, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	char *esc = cfgerr_escape(msg); /* jansson quotes the bad token, newline and all */
+	free(msg);
+	if ((msg = esc) == NULL)
+		return;
 	char **v = realloc(e->msgs, (e->nmsgs + 1) * sizeof(*v));
 	if (v == NULL) {
 		free(msg);
@@ -373,15 +377,16 @@ static struct config *config_load_buffer(const char *text, size_t len, const cha
 
 	struct cfgpos *pos = cfgpos_build(text);
 	struct config *cfg = calloc(1, sizeof(*cfg));
-	struct config_loader ld = {.cfg = cfg, .e = err};
+	struct config_loader ld = {.cfg = cfg, .e = err, .seen = config_index_new()};
 	err->pos = pos;
 	err->base[0] = '\0';
-	if (cfg == NULL || (cfg->file = strdup(name)) == NULL)
+	if (cfg == NULL || ld.seen == NULL || (cfg->file = strdup(name)) == NULL)
 		config_raw_error(err, "%s: out of memory", name);
 	else
 		config_top(&ld, root);
 
 	free(ld.srcs);
+	config_index_free(ld.seen);
 	json_decref(root);
 	/* The messages are formatted already; the index dies here. */
 	err->pos = old_pos;

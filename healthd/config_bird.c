@@ -246,15 +246,14 @@ void config_bird_service(struct config_loader *ld, const json_t *obj, size_t ind
 		           name, BIRD_PROTOCOL_MAX);
 		return;
 	}
-	for (size_t i = 0; i < index; i++) {
-		const char *other = ld->cfg->services[i].bird_protocol;
-		if (other != NULL && strcmp(other, name) == 0) {
-			cfgerr_add(ld->e, "bird_protocol",
-			           "BIRD protocol \"%s\" already belongs to services[%zu]: one "
-			           "protocol per service",
-			           name, i);
-			return;
-		}
+	size_t fi, fk;
+	if (config_index_add(ld->seen, CI_BIRD_PROTOCOL, name, strlen(name), index, 0, &fi, &fk) >
+	    0) {
+		cfgerr_add(ld->e, "bird_protocol",
+		           "BIRD protocol \"%s\" already belongs to services[%zu]: one "
+		           "protocol per service",
+		           name, fi);
+		return;
 	}
 	svc->bird_protocol = strdup(name);
 }

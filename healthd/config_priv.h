@@ -7,6 +7,7 @@
 
 #include "../lib/cfgerr.h"
 #include "config.h"
+#include "config_index.h"
 
 /* A source address as written at one level, kept until every prefix is known so that a
  * source inside any announced prefix can be refused. */
@@ -24,6 +25,7 @@ struct config_loader {
 	struct config_error *e;
 	struct config_source_use *srcs;
 	size_t nsrcs;
+	struct config_index *seen; /* names and prefixes so far: duplicates in O(1) */
 };
 
 /* The inherited settings: defaults, then a service, then a check; the nearest wins. */

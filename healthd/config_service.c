@@ -40,33 +40,29 @@ static void service_name(struct config_loader *ld, const json_t *obj, size_t ind
 		           name);
 		return;
 	}
-	for (size_t i = 0; i < index; i++) {
-		if (ld->cfg->services[i].name != NULL &&
-		    strcmp(ld->cfg->services[i].name, name) == 0) {
-			cfgerr_add(ld->e, "name",
-			           "duplicate service name \"%s\" (first at services[%zu])", name,
-			           i);
-			break;
-		}
-	}
+	size_t fi, fk;
+	if (config_index_add(ld->seen, CI_NAME, name, strlen(name), index, 0, &fi, &fk) > 0)
+		cfgerr_add(ld->e, "name", "duplicate service name \"%s\" (first at services[%zu])",
+		           name, fi);
 	svc->name = strdup(name);
 }
 
-/* Whether p is already announced by an earlier service or earlier in this one. */
+/* Whether p is already announced by an earlier service or earlier in this one; if not,
+ * it is remembered as announced here. */
 static bool service_prefix_seen(const struct config_loader *ld, size_t index, size_t j,
                                 const struct prefix *p, char *where, size_t len)
 {
-	for (size_t i = 0; i <= index; i++) {
-		const struct service_cfg *s = &ld->cfg->services[i];
-		size_t n = i < index ? s->nprefixes : j;
-		for (size_t k = 0; k < n; k++) {
-			if (s->prefixes[k].family != 0 && prefix_equal(&s->prefixes[k], p)) {
-				snprintf(where, len, "services[%zu].prefixes[%zu]", i, k);
-				return true;
-			}
-		}
-	}
-	return false;
+	unsigned char key[2 + sizeof(p->addr.bytes)];
+	size_t n = p->family == AF_INET ? 4 : 16, fi, fk;
+
+	/* What prefix_equal compares. */
+	key[0] = p->family == AF_INET ? 4 : 6;
+	key[1] = p->len;
+	memcpy(key + 2, p->addr.bytes, n);
+	if (config_index_add(ld->seen, CI_PREFIX, key, 2 + n, index, j, &fi, &fk) <= 0)
+		return false;
+	snprintf(where, len, "services[%zu].prefixes[%zu]", fi, fk);
+	return true;
 }
 
 static void service_prefixes(struct config_loader *ld, const json_t *obj, size_t index,

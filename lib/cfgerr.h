@@ -17,6 +17,21 @@ struct config_error {
 	size_t nmsgs;
 };
 
+/* Bytes of a key shown in a path, and of a quoted value in a message; longer ones are
+ * cut, with "...". */
+#define CFGERR_KEY_SHOWN   64
+#define CFGERR_QUOTE_SHOWN 100
+/* Bytes of one message after its file, position and path. */
+#define CFGERR_MSG_MAX 1023
+
+/* Errors recorded at most; one more line then says that more were found. */
+#define CFGERR_MAX_MSGS 100
+
+/* s with control bytes written as \n, \t, \xNN, in a string the caller frees (NULL when
+ * out of memory): a message is one line of the log, even when it quotes a key or value
+ * that holds a newline. */
+char *cfgerr_escape(const char *s);
+
 void config_error_init(struct config_error *e, const char *file, const struct cfgpos *pos);
 void config_error_free(struct config_error *e); /* frees msgs only */
 

@@ -179,6 +179,8 @@ static void http_facts(struct probe *p)
 		snprintf(v, sizeof(v), verify == 0 ? "ok" : "failed (X509 error %ld)", verify);
 		probe_fact(p, "tls_verify", json_string(v));
 	}
+	if (h->resumed >= 0)
+		probe_fact(p, "tls_resumed", json_boolean(h->resumed));
 	probe_fact(p, "connect_ms", http_ms(e, CURLINFO_CONNECT_TIME_T));
 	if (h->https)
 		probe_fact(p, "tls_ms", http_ms(e, CURLINFO_APPCONNECT_TIME_T));
@@ -359,6 +361,52 @@ static void http_cancel(struct probe *p)
 	h->bodylen = h->bodycap = 0;
 }
 
+/* Connected (TLS included), about to send the request: the TLS connection is still
+ * there to ask whether it resumed a session. */
+static int http_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port, int local_port)
+{
+	struct probe *p = arg;
+	struct http_check *h = p->priv;
+
+	(void)conn_ip;
+	(void)local_ip;
+	(void)conn_port;
+	(void)local_port;
+	h->resumed = tls_session_reused(h->easy);
+	return CURL_PREREQFUNC_OK;
+}
+
+/* Before each https run: the trust store read again if its file changed, and then the
+ * sessions begun under the old one forgotten: a resumed session is not verified again. */
+static int http_tls_refresh(struct probe *p)
+{
+	struct http_check *h = p->priv;
+	char why[256];
+	unsigned long gen;
+
+	if (h->ca == NULL)
+		return 0;
+	gen = tls_ca_refresh(h->ca, why, sizeof(why));
+	if (gen == 0) {
+		probe_done(p, PR_TLS, "TLS with %s: %s", h->remote, why);
+		return -1;
+	}
+	if (h->tls_share != NULL && h->ca_gen != 0 && gen != h->ca_gen) {
+		CURLSH *sh = curl_share_init();
+		if (sh == NULL || curl_share_setopt(sh, CURLSHOPT_SHARE,
+		                                    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+			if (sh != NULL)
+				curl_share_cleanup(sh);
+			probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
+			return -1;
+		}
+		curl_share_cleanup(h->tls_share);
+		h->tls_share = sh;
+	}
+	h->ca_gen = gen;
+	return 0;
+}
+
 static int http_setopts(struct probe *p)
 {
 	struct http_check *h = p->priv;
@@ -394,9 +442,19 @@ static int http_setopts(struct probe *p)
 	if (h->https) {
 		HTTP_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
 		HTTP_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
-		/* ca_file replaces the system's trust store: libcurl's default CA directory
-		 * (Debian's /etc/ssl/certs) would otherwise still vouch for the server. */
-		if (h->ca_file != NULL) {
+		if (h->tls_share != NULL)
+			HTTP_SET(CURLOPT_SHARE, h->tls_share);
+		else
+			HTTP_SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
+		HTTP_SET(CURLOPT_PREREQFUNCTION, http_prereq_cb);
+		HTTP_SET(CURLOPT_PREREQDATA, p);
+		/* The shared store, read once; else ca_file replaces the system's trust store:
+		 * libcurl's default CA directory (Debian's /etc/ssl/certs) would otherwise
+		 * still vouch for the server. */
+		if (h->ca != NULL) {
+			if (rc == CURLE_OK && tls_ca_apply(h->ca, e) != 0)
+				rc = CURLE_FAILED_INIT;
+		} else if (h->ca_file != NULL) {
 			HTTP_SET(CURLOPT_CAINFO, h->ca_file);
 			HTTP_SET(CURLOPT_CAPATH, (char *)NULL);
 		}
@@ -414,7 +472,10 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	h->finished = false;
 	h->bind_err = 0;
 	h->socket_err = 0;
+	h->resumed = -1;
 	h->errbuf[0] = '\0';
+	if (http_tls_refresh(p) != 0)
+		return;
 	h->easy = curl_easy_init();
 	if (h->easy != NULL && http_setopts(p) == 0 &&
 	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)

@@ -14,7 +14,8 @@
 
 const char *const http_keys[] = {
         "url",     "method", "expect_status", "expect_body", "expect_body_regex", "max_body",
-        "headers", "host",   "connect_to",    "ca_file",     "insecure",          NULL,
+        "headers", "host",   "connect_to",    "ca_file",     "insecure",          "tls_resume",
+        NULL,
 };
 
 /* "200" or "200-399". */
@@ -297,7 +298,33 @@ static int http_tls(struct config_error *err, const json_t *obj, struct http_che
 		cfgerr_add(err, "insecure", "\"insecure\": true ignores \"ca_file\": set one");
 		bad++;
 	}
+	h->tls_resume = h->https;
+	rc = cfg_bool(err, obj, "tls_resume", &h->tls_resume);
+	if (rc < 0)
+		bad++;
+	if (rc > 0 && !h->https) {
+		cfgerr_add(err, "tls_resume", "only https:// URLs have TLS sessions to resume");
+		bad++;
+	}
 	return bad > 0 ? -1 : 0;
+}
+
+/* What an https check keeps from run to run: the trust store, shared with every check
+ * naming the same CA file, and the TLS sessions to resume. */
+static int http_tls_state(struct http_check *h)
+{
+	if (!h->https)
+		return 0;
+	if (!h->insecure)
+		h->ca = tls_ca_get(h->ca_file); /* NULL: libcurl reads the files, as before */
+	if (h->tls_resume) {
+		h->tls_share = curl_share_init();
+		if (h->tls_share == NULL ||
+		    curl_share_setopt(h->tls_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
+		            CURLSHE_OK)
+			return -1;
+	}
+	return 0;
 }
 
 static int http_request_headers(struct http_check *h)
@@ -361,7 +388,7 @@ int http_configure(struct probe *p, const json_t *obj, struct config_error *err)
 		bad++;
 	if (bad > 0)
 		return -1;
-	if (http_request_headers(h) != 0) {
+	if (http_request_headers(h) != 0 || http_tls_state(h) != 0) {
 		cfgerr_add(err, NULL, "out of memory");
 		return -1;
 	}
@@ -410,8 +437,10 @@ json_t *http_to_json(const struct probe *p)
 		json_object_set_new(o, "connect_to", json_string(h->connect_to));
 	if (h->ca_file != NULL)
 		json_object_set_new(o, "ca_file", json_string(h->ca_file));
-	if (h->https)
+	if (h->https) {
 		json_object_set_new(o, "insecure", json_boolean(h->insecure));
+		json_object_set_new(o, "tls_resume", json_boolean(h->tls_resume));
+	}
 	return o;
 }
 
@@ -431,4 +460,7 @@ void http_config_free(struct http_check *h)
 	free(h->ca_file);
 	curl_slist_free_all(h->req_headers);
 	curl_slist_free_all(h->connect_list);
+	tls_ca_put(h->ca);
+	if (h->tls_share != NULL)
+		curl_share_cleanup(h->tls_share);
 }

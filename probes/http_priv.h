@@ -10,6 +10,7 @@
 
 #include "curlev.h"
 #include "probe.h"
+#include "tls_ca.h"
 
 #define HTTP_MAX_BODY_DEFAULT (64 * 1024)
 #define HTTP_MAX_BODY_LIMIT   (16 * 1024 * 1024)
@@ -36,6 +37,10 @@ struct http_check {
 	char *connect_to; /* as written */
 	char *ca_file;
 	bool insecure;
+	bool tls_resume;      /* resume the TLS session of an earlier run (default) */
+	struct tls_ca *ca;    /* the shared trust store; NULL: libcurl reads the files itself */
+	CURLSH *tls_share;    /* holds the TLS sessions between runs; NULL without tls_resume */
+	unsigned long ca_gen; /* the store's generation the sessions in tls_share began with */
 	char remote[HTTP_ADDRSTRLEN];    /* where the probe connects: "127.0.0.1:8080" */
 	struct curl_slist *req_headers;  /* headers and Host, for CURLOPT_HTTPHEADER */
 	struct curl_slist *connect_list; /* for CURLOPT_CONNECT_TO; NULL without connect_to */
@@ -54,6 +59,7 @@ struct http_check {
 	bool finished;  /* curl reported the end of the transfer */
 	int bind_err;   /* errno of a failed bind to the source address */
 	int socket_err; /* errno of a failed socket(): EMFILE at max_open_files */
+	int resumed;    /* the TLS session was resumed: 1, 0, or -1 (no TLS or unknown) */
 	char errbuf[CURL_ERROR_SIZE];
 };
 

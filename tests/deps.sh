@@ -11,7 +11,7 @@
 set -eu
 
 DEFAULT_PKGS=(
-	build-essential pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev libldns-dev check
+	build-essential pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev libssl-dev libldns-dev check
 	exabgp bird2 gobgpd frr nginx-light iproute2 procps
 	knot knot-dnsutils
 	openssl ca-certificates python3 curl

@@ -7,7 +7,7 @@
 #              "Checks: N, Failures: N, Errors: N" lines, else 1 per binary)
 # golden:      tests/golden/run.sh, when it exists
 # integration: every tests/integration/test_*.sh (each ends with "N passed, N failed")
-# fuzz:        tests/fuzz/run.sh: each libFuzzer target briefly (FUZZ_TIME, default 20 s);
+# fuzz:        tests/fuzz/run.sh: each libFuzzer target briefly (FUZZ_TIME, default 10 s);
 #              skipped when clang or libFuzzer is missing
 #
 # Environment: HEALTHD (default: the first file of $BUILD/bin/healthd, $BUILD/healthd,

@@ -220,6 +220,9 @@ START_TEST(a_config_file_comes_before_the_command_line)
 	ck_assert_int_eq(o.rise, 2);      /* the command line wins */
 	ck_assert_int_eq((int)o.nips, 2); /* appends add up */
 	ck_assert_int_eq(parse("--config", "/nonexistent/x", NULL), -1);
+	/* An endless file of blank lines ends with an error, not a hang. */
+	ck_assert_int_eq(parse("--config", "/dev/zero", NULL), -1);
+	ck_assert_str_eq(err, "argument --config/-F: '/dev/zero' has more than 4096 lines");
 }
 END_TEST
 

@@ -57,6 +57,10 @@ static const struct tl_probe_case config_cases[] = {
          TL_EXACT},
         {"http", "{\"url\": \"http://127.0.0.1/\", \"insecure\": true}",
          "test: insecure: only https:// URLs have certificates to verify", TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"tls_resume\": false}",
+         "test: tls_resume: only https:// URLs have TLS sessions to resume", TL_EXACT},
+        {"http", "{\"url\": \"https://127.0.0.1/\", \"tls_resume\": \"no\"}",
+         "test: tls_resume: ", TL_PREFIX},
         {"http", "{\"url\": \"http://127.0.0.1/\", \"headers\": {\"Bad Name\": \"x\"}}",
          "test: headers.Bad Name: invalid header name", TL_PREFIX},
         {"http", "{\"url\": \"http://127.0.0.1/\", \"headers\": [\"NoColon\"]}",
@@ -105,10 +109,11 @@ START_TEST(test_to_json)
 	        "\"headers\": {\"X-A\": \" 1 \"}, \"insecure\": true}");
 	json_t *j = p->ops->to_json(p);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	ck_assert_str_eq(s, "{\"url\":\"https://dns.example/health\",\"method\":\"GET\","
-	                    "\"expect_status\":[\"200-204\",301],\"expect_body\":\"ok\","
-	                    "\"max_body\":65536,\"headers\":[\"X-A: 1\"],"
-	                    "\"connect_to\":\"127.0.0.1:8443\",\"insecure\":true}");
+	ck_assert_str_eq(
+	        s, "{\"url\":\"https://dns.example/health\",\"method\":\"GET\","
+	           "\"expect_status\":[\"200-204\",301],\"expect_body\":\"ok\","
+	           "\"max_body\":65536,\"headers\":[\"X-A: 1\"],"
+	           "\"connect_to\":\"127.0.0.1:8443\",\"insecure\":true,\"tls_resume\":true}");
 	free(s);
 	/* What to_json prints configures the same probe again. */
 	struct probe *q = tl_probe_json(&probe_http_ops, j);

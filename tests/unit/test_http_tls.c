@@ -3,7 +3,10 @@
  * server; a certificate signed by another CA is refused; and ca_file replaces the
  * system's trust store instead of adding to it. For the last, a child process gets a
  * mount namespace of its own (root, or an unprivileged user namespace; skipped when
- * neither is allowed) in which libcurl's default CA directory holds the other CA. */
+ * neither is allowed) in which libcurl's default CA directory holds the other CA.
+ * The trust store is read once per CA file and again only when the file changes, and
+ * still refuses what it does not trust; a later run resumes the TLS session of an
+ * earlier one (s_server -www says "Reused" in its page) unless "tls_resume": false. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -22,6 +25,7 @@
 #include "../../lib/cfgerr.h"
 #include "../../probes/curlev.h"
 #include "../../probes/probe.h"
+#include "../../probes/tls_ca.h"
 #include "testlib.h"
 
 #define SKIP 77
@@ -153,6 +157,253 @@ static struct probe_result fetch(unsigned port, int n)
 	event_base_free(base);
 	return r;
 }
+
+/* An http probe from JSON text (any %s filled with dir), with a 3 s timeout. */
+static struct probe *tls_probe(const char *fmt, unsigned port, const char *ca)
+{
+	struct config_error err;
+	char text[512];
+	json_t *obj;
+	struct probe *p;
+
+	snprintf(text, sizeof(text), fmt, port, ca);
+	obj = json_loads(text, 0, NULL);
+	ck_assert_msg(obj != NULL, "bad JSON %s", text);
+	config_error_init(&err, "test", NULL);
+	p = probe_new(&probe_http_ops, obj, &err);
+	ck_assert_msg(p != NULL, "config: %s", err.nmsgs ? err.msgs[0] : "?");
+	config_error_free(&err);
+	json_decref(obj);
+	p->timeout_ms = 3000;
+	return p;
+}
+
+/* The loop of every run in a test: a probe stays on the base of its first run. */
+static struct event_base *tbase;
+
+/* One run of p. */
+static struct probe_result tls_run(struct probe *p)
+{
+	struct probe_result r = {.reason = PR_COUNT};
+
+	if (tbase == NULL)
+		tbase = event_base_new();
+	probe_set_done(p, on_done, &r);
+	probe_run(p, tbase);
+	for (int i = 0; i < 100000 && r.reason == PR_COUNT; i++)
+		event_base_loop(tbase, EVLOOP_ONCE);
+	return r;
+}
+
+/* After the test's probes are freed. */
+static void tls_loop_free(void)
+{
+	if (tbase != NULL)
+		event_base_free(tbase);
+	tbase = NULL;
+}
+
+/* The "tls_resumed" fact of p's last run: 1, 0, or -1 when missing. */
+static int tls_resumed_fact(const struct probe *p)
+{
+	json_t *v = p->facts != NULL ? json_object_get(p->facts, "tls_resumed") : NULL;
+
+	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+/* Replace path's content with the file from, atomically (a new inode, as an operator's
+ * tool or a package update would). */
+static void replace_file(const char *from, const char *path)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp %s %s.new && mv -f %s.new %s", from, path, path, path);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_store_read_once)
+{
+	char ca[128];
+	unsigned port1, port2;
+	pid_t srv1, srv2;
+	struct probe *a, *b, *c;
+	struct probe_result r;
+	unsigned long loads;
+
+	if (!have_pki)
+		return;
+	srv1 = tls_server(1, &port1);
+	srv2 = tls_server(2, &port2);
+	snprintf(ca, sizeof(ca), "%s/ca1.pem", dir);
+	/* Two checks naming the same file, a third against a server ca1 did not sign. */
+	a = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port1, ca);
+	b = tls_probe("{\"url\": \"https://127.0.0.1:%u/a\", \"ca_file\": \"%s\"}", port1, ca);
+	c = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port2, ca);
+	loads = tls_ca_loads();
+	for (int i = 0; i < 3; i++) {
+		r = tls_run(a);
+		ck_assert_msg(r.reason == PR_OK, "run %d: %s", i, r.detail);
+		r = tls_run(b);
+		ck_assert_msg(r.reason == PR_OK, "run %d: %s", i, r.detail);
+		/* The cached store still refuses a certificate it does not vouch for. */
+		r = tls_run(c);
+		ck_assert_msg(r.reason == PR_TLS, "run %d: %s %s", i,
+		              probe_reason_info(r.reason)->code, r.detail);
+	}
+	ck_assert_uint_eq(tls_ca_loads() - loads, 1);
+	probe_free(a);
+	probe_free(b);
+	probe_free(c);
+	tls_loop_free();
+	tls_server_stop(srv1);
+	tls_server_stop(srv2);
+}
+END_TEST
+
+/* Checks with different trust stores running at once share libcurl's multi handle:
+ * each must still be verified with its own store (libcurl 7.88's CA cache, kept in
+ * the multi, would hand every connection the store of the first). */
+START_TEST(test_stores_kept_apart)
+{
+	char ca1[128], ca2[128];
+	unsigned port;
+	pid_t srv;
+	struct probe *p[3];
+	struct probe_result r[3];
+
+	if (!have_pki)
+		return;
+	srv = tls_server(1, &port);
+	snprintf(ca1, sizeof(ca1), "%s/ca1.pem", dir);
+	snprintf(ca2, sizeof(ca2), "%s/ca2.pem", dir);
+	p[0] = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port, ca1);
+	p[1] = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port, ca2);
+	p[2] = tls_probe("{\"url\": \"https://127.0.0.1:%u/\"%s}", port, ""); /* the system's */
+	if (tbase == NULL)
+		tbase = event_base_new();
+	for (int round = 0; round < 4; round++) {
+		/* in turn, each one starts first */
+		for (int k = 0; k < 3; k++) {
+			int i = (k + round) % 3;
+			r[i].reason = PR_COUNT;
+			probe_set_done(p[i], on_done, &r[i]);
+			probe_run(p[i], tbase);
+		}
+		for (int n = 0; n < 100000 && (r[0].reason == PR_COUNT || r[1].reason == PR_COUNT ||
+		                               r[2].reason == PR_COUNT);
+		     n++)
+			event_base_loop(tbase, EVLOOP_ONCE);
+		ck_assert_msg(r[0].reason == PR_OK, "round %d, ca1: %s", round, r[0].detail);
+		ck_assert_msg(r[1].reason == PR_TLS, "round %d, ca2: %s %s", round,
+		              probe_reason_info(r[1].reason)->code, r[1].detail);
+		ck_assert_msg(r[2].reason == PR_TLS, "round %d, system: %s %s", round,
+		              probe_reason_info(r[2].reason)->code, r[2].detail);
+	}
+	for (int i = 0; i < 3; i++)
+		probe_free(p[i]);
+	tls_loop_free();
+	tls_server_stop(srv);
+}
+END_TEST
+
+/* The CA file replaced by one that does not sign the server: the next run reads it and
+ * fails, even though a session to resume exists; put back, the run passes again. */
+START_TEST(test_store_reread_when_changed)
+{
+	char ca[128], ca1[128], ca2[128];
+	unsigned port;
+	pid_t srv;
+	struct probe *p;
+	struct probe_result r;
+	unsigned long loads;
+
+	if (!have_pki)
+		return;
+	srv = tls_server(1, &port);
+	snprintf(ca, sizeof(ca), "%s/changing.pem", dir);
+	snprintf(ca1, sizeof(ca1), "%s/ca1.pem", dir);
+	snprintf(ca2, sizeof(ca2), "%s/ca2.pem", dir);
+	replace_file(ca1, ca);
+	p = tls_probe("{\"url\": \"https://127.0.0.1:%u/\", \"ca_file\": \"%s\"}", port, ca);
+	loads = tls_ca_loads();
+	r = tls_run(p);
+	ck_assert_msg(r.reason == PR_OK, "%s", r.detail);
+	r = tls_run(p);
+	ck_assert_msg(r.reason == PR_OK, "%s", r.detail);
+	ck_assert_int_eq(tls_resumed_fact(p), 1);
+	ck_assert_uint_eq(tls_ca_loads() - loads, 1);
+
+	replace_file(ca2, ca);
+	r = tls_run(p);
+	ck_assert_msg(r.reason == PR_TLS, "%s %s", probe_reason_info(r.reason)->code, r.detail);
+	ck_assert_uint_eq(tls_ca_loads() - loads, 2);
+
+	/* A file that is no CA bundle at all: a clear error naming it. */
+	replace_file("/dev/null", ca);
+	r = tls_run(p);
+	ck_assert_msg(r.reason == PR_TLS && strstr(r.detail, "changing.pem") != NULL, "%s %s",
+	              probe_reason_info(r.reason)->code, r.detail);
+
+	replace_file(ca1, ca);
+	r = tls_run(p);
+	ck_assert_msg(r.reason == PR_OK, "%s", r.detail);
+	ck_assert_int_eq(tls_resumed_fact(p), 0); /* the old sessions were forgotten */
+	probe_free(p);
+	tls_loop_free();
+	tls_server_stop(srv);
+}
+END_TEST
+
+/* s_server -www's page says "Reused, " for a resumed session, "New, " otherwise. */
+static void resume_case(bool resume)
+{
+	char ca[128], fmt[256];
+	unsigned port;
+	pid_t srv;
+	struct probe *p;
+	struct probe_result r;
+
+	srv = tls_server(1, &port);
+	snprintf(ca, sizeof(ca), "%s/ca1.pem", dir);
+	snprintf(fmt, sizeof(fmt),
+	         "{\"url\": \"https://127.0.0.1:%%u/\", \"ca_file\": \"%%s\", "
+	         "\"expect_body\": \"Reused, \"%s}",
+	         resume ? "" : ", \"tls_resume\": false");
+	p = tls_probe(fmt, port, ca);
+	r = tls_run(p); /* the first run has nothing to resume */
+	ck_assert_msg(r.reason == PR_BODY_MISMATCH, "%s %s", probe_reason_info(r.reason)->code,
+	              r.detail);
+	ck_assert_int_eq(tls_resumed_fact(p), 0);
+	for (int i = 0; i < 2; i++) {
+		r = tls_run(p);
+		if (resume) {
+			ck_assert_msg(r.reason == PR_OK, "%s %s", probe_reason_info(r.reason)->code,
+			              r.detail);
+			ck_assert_int_eq(tls_resumed_fact(p), 1);
+		} else {
+			ck_assert_msg(r.reason == PR_BODY_MISMATCH, "%s %s",
+			              probe_reason_info(r.reason)->code, r.detail);
+			ck_assert_int_eq(tls_resumed_fact(p), 0);
+		}
+	}
+	probe_free(p);
+	tls_loop_free();
+	tls_server_stop(srv);
+}
+
+START_TEST(test_session_resumed)
+{
+	if (have_pki)
+		resume_case(true);
+}
+END_TEST
+
+START_TEST(test_tls_resume_off)
+{
+	if (have_pki)
+		resume_case(false);
+}
+END_TEST
 
 START_TEST(test_ca_file_verifies)
 {
@@ -286,6 +537,11 @@ static Suite *http_tls_suite(void)
 	tcase_add_test(tc, test_ca_file_verifies);
 	tcase_add_test(tc, test_other_ca_refused);
 	tcase_add_test(tc, test_ca_file_replaces_system_store);
+	tcase_add_test(tc, test_store_read_once);
+	tcase_add_test(tc, test_stores_kept_apart);
+	tcase_add_test(tc, test_store_reread_when_changed);
+	tcase_add_test(tc, test_session_resumed);
+	tcase_add_test(tc, test_tls_resume_off);
 	suite_add_tcase(s, tc);
 	return s;
 }
