@@ -52,6 +52,7 @@ struct check_cfg {
 	json_t *spec;              /* the check's object as written: what the probe is built from */
 	json_t *normal;            /* its normalized form, as `healthd check` prints it */
 	struct source_addr source; /* resolved: check, else service, else node-wide */
+	uint32_t degraded_after_ms; /* a passing run slower than this is degraded; 0: never */
 };
 
 struct service_cfg {
@@ -61,6 +62,7 @@ struct service_cfg {
 	struct route_attrs announce;
 	struct state_action on_down;     /* default: withdraw */
 	struct state_action on_disabled; /* default: withdraw */
+	struct state_action on_degraded; /* never withdraws; default: announce's attributes */
 	char *disable_file;              /* NULL: none */
 	char **neighbors;                /* NULL-terminated ExaBGP neighbor selectors, or NULL */
 	char *bird_protocol;             /* BIRD protocol switched in mode "protocol", or NULL */

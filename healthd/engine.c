@@ -48,18 +48,30 @@ static void engine_check_schedule(struct engine_check *ec, const struct probe *p
 	evtimer_add(ec->timer, &tv);
 }
 
+/* A pass is degraded when the check says so or when it took longer than degraded_after. */
+static enum health_result engine_check_grade(const struct engine_check *ec, const struct probe *p,
+                                             const struct probe_result *r)
+{
+	if (!probe_result_healthy(p, r))
+		return HR_FAIL;
+	if (probe_result_degraded(p, r))
+		return HR_DEGRADED;
+	uint32_t slow = ec->cfg->degraded_after_ms;
+	return slow > 0 && r->latency_us / 1000 >= slow ? HR_DEGRADED : HR_OK;
+}
+
 static void engine_check_done(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct engine_check *ec = arg;
 	struct engine_service *es = ec->es;
 	struct service *svc = es->svc;
 	enum health_state old = svc->state;
-	bool ok = probe_result_healthy(p, r);
+	enum health_result hr = engine_check_grade(ec, p, r);
 	const struct probe_reason_info *ri = probe_reason_info(r->reason);
 
 	log_debug("%s: %s: %s (%s) %s, %.1fms", es->cfg->name, p->label,
 	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0);
-	if (service_feed(svc, ec->index, ok)) {
+	if (service_feed_result(svc, ec->index, hr)) {
 		log_info("service %s: %s -> %s (%s: %s, %s, %.1fms)", es->cfg->name,
 		         health_state_name(old), health_state_name(svc->state), p->label, ri->code,
 		         r->detail[0] ? r->detail : ri->text, r->latency_us / 1000.0);

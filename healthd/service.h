@@ -18,12 +18,24 @@ enum health_state {
 	HS_FALLING,
 	HS_DOWN,
 	HS_DISABLED,
+	HS_DEGRADED, /* up, but too few of its checks pass undegraded: on_degraded applies */
+};
+
+/* One check result as the state machine sees it. */
+enum health_result {
+	HR_FAIL,
+	HR_OK,
+	HR_DEGRADED, /* passed, but slow (degraded_after) or a warning graded so */
 };
 
 struct check_health {
 	enum health_state state;
 	int count; /* consecutive results toward rise (RISING) or fall (FALLING) */
 	int rise, fall;
+	/* Degradation is counted like health: `fall` degraded passes in a row make the
+	 * check degraded, `rise` clean passes make it clean again; a failure resets both. */
+	bool degraded;
+	int dcount; /* consecutive passes toward changing `degraded` */
 };
 
 struct service {
@@ -32,6 +44,7 @@ struct service {
 	bool disabled;
 	bool no_address; /* require_local_address and a prefix is not on any interface */
 	bool settled;    /* has been UP: from then on on_down/on_disabled apply when not up */
+	bool degraded;   /* up with too few clean checks: announce with on_degraded */
 	size_t nchecks;
 	struct check_health *checks;
 };
@@ -39,7 +52,9 @@ struct service {
 void health_init(struct check_health *h, int rise, int fall);
 /* Feed one result; returns true when the check's state changed. */
 bool health_feed(struct check_health *h, bool ok);
-bool health_is_up(enum health_state s);   /* UP or FALLING */
+/* Feed one graded result; returns true when the state or `degraded` changed. */
+bool health_feed_result(struct check_health *h, enum health_result r);
+bool health_is_up(enum health_state s);   /* UP, DEGRADED or FALLING */
 bool health_is_fast(enum health_state s); /* RISING or FALLING: use the fast interval */
 
 struct service *service_new(const struct service_cfg *cfg);
@@ -52,6 +67,9 @@ void service_free(struct service *svc);
 void service_adopt(struct service *svc, const struct service *old, const bool *same);
 /* Feed a result of check i; returns true when the service's state changed. */
 bool service_feed(struct service *svc, size_t i, bool ok);
+/* Feed a graded result of check i; returns true when the service's state or the
+ * attributes it announces with changed. */
+bool service_feed_result(struct service *svc, size_t i, enum health_result r);
 /* Returns true when the service's state changed. */
 bool service_set_disabled(struct service *svc, bool disabled);
 /* Returns true when the service's state changed. A missing address forces DOWN and a
