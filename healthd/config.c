@@ -18,7 +18,7 @@
 #define CONFIG_DEFAULT_ACK_TIMEOUT 5000
 
 static const char *const top_keys[] = {
-        "source", "source_check", "speaker", "log", "defaults", "services", NULL,
+        "source", "source_check", "speaker", "log", "defaults", "services", "fleet", NULL,
 };
 static const char *const speaker_keys[] = {
         "type",
@@ -318,6 +318,7 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	config_log(ld, top);
 	config_defaults(ld, top, &defaults);
 	config_services(ld, top, &defaults);
+	config_fleet(ld, top);
 	config_level_check_sources(ld);
 	config_bird_check(ld);
 }
@@ -419,6 +420,7 @@ void config_free(struct config *cfg)
 	free(cfg->file);
 	cfg_strv_free(cfg->speaker.neighbors);
 	config_bird_free(&cfg->speaker.bird);
+	config_fleet_free(&cfg->fleet);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);
 	free(cfg->services);

@@ -84,6 +84,7 @@ json_t *config_service_to_json(const struct service_cfg *svc)
 	json_object_set_new(o, "on_down", route_attrs_action_to_json(&svc->on_down));
 	json_object_set_new(o, "on_disabled", route_attrs_action_to_json(&svc->on_disabled));
 	json_object_set_new(o, "on_degraded", route_attrs_action_to_json(&svc->on_degraded));
+	config_safety_service_to_json(o, svc);
 	if (svc->disable_file != NULL)
 		json_object_set_new(o, "disable_file", json_string(svc->disable_file));
 	json_object_set_new(o, "neighbors", cj_strv(svc->neighbors));
@@ -131,6 +132,8 @@ json_t *config_to_json(const struct config *cfg)
 	                    json_string(config_log_facility_name(cfg->log.facility)));
 	json_object_set_new(log, "level", json_string(config_log_level_name(cfg->log.level)));
 	json_object_set_new(o, "log", log);
+	if (cfg->fleet.peers != NULL)
+		json_object_set_new(o, "fleet", config_fleet_to_json(&cfg->fleet));
 
 	json_t *defaults = json_object();
 	cj_timing(defaults, &cfg->defaults);

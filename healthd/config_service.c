@@ -9,11 +9,12 @@
 #include "config_priv.h"
 
 static const char *const service_keys[] = {
-        "name",          "prefixes",      "announce",  "on_down",
-        "on_disabled",   "disable_file",  "neighbors", "require",
-        "interval",      "fast_interval", "timeout",   "rise",
-        "fall",          "source",        "checks",    "require_local_address",
-        "bird_protocol", "on_degraded",   NULL,
+        "name",          "prefixes",      "announce",      "on_down",
+        "on_disabled",   "disable_file",  "neighbors",     "require",
+        "interval",      "fast_interval", "timeout",       "rise",
+        "fall",          "source",        "checks",        "require_local_address",
+        "bird_protocol", "on_degraded",   "max_flaps",     "flap_window",
+        "hold_down",     "on_last",       "guard_disable", NULL,
 };
 
 static void service_name(struct config_loader *ld, const json_t *obj, size_t index,
@@ -143,6 +144,7 @@ static void service_route_attrs(struct config_loader *ld, const json_t *obj,
 	route_attrs_action(ld->e, obj, "on_down", &svc->announce, &svc->on_down);
 	route_attrs_action(ld->e, obj, "on_disabled", &svc->announce, &svc->on_disabled);
 	service_on_degraded(ld, obj, svc);
+	config_safety_service(ld, obj, svc);
 }
 
 static void service_check(struct config_loader *ld, const json_t *obj, struct service_cfg *svc,
@@ -302,6 +304,7 @@ void config_service_free(struct service_cfg *svc)
 	route_attrs_free(&svc->on_down.attrs);
 	route_attrs_free(&svc->on_disabled.attrs);
 	route_attrs_free(&svc->on_degraded.attrs);
+	config_safety_service_free(svc);
 	free(svc->disable_file);
 	cfg_strv_free(svc->neighbors);
 	free(svc->bird_protocol);

@@ -18,6 +18,7 @@
 #include "../probes/child.h"
 #include "engine_priv.h"
 #include "exitcode.h"
+#include "fleet.h"
 #include "ifaddr.h"
 
 #define ENGINE_DRAIN_MS 2000 /* how long withdrawals may take to reach the speaker at exit */
@@ -30,7 +31,7 @@ static uint32_t engine_jitter(uint32_t range_ms)
 void engine_publish(struct engine_service *es)
 {
 	if (es->eng->sp != NULL)
-		speaker_set(es->eng->sp, es->cfg, service_route(es->svc));
+		speaker_set(es->eng->sp, es->cfg, engine_route(es));
 }
 
 static void engine_check_schedule(struct engine_check *ec, const struct probe *p)
@@ -173,7 +174,7 @@ struct engine_service *engine_service_new(struct engine *eng, const struct servi
 	es->cfg = cfg;
 	es->svc = service_new(cfg);
 	es->checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*es->checks));
-	if (es->svc == NULL || es->checks == NULL)
+	if (es->svc == NULL || es->checks == NULL || engine_safety_new(es) != 0)
 		goto fail;
 	for (size_t j = 0; j < cfg->nchecks; j++) {
 		struct engine_check *ec = &es->checks[j];
@@ -236,6 +237,7 @@ void engine_service_free(struct engine_service *es)
 	if (es->poll_timer)
 		event_free(es->poll_timer);
 	free(es->checks);
+	engine_safety_free(es);
 	service_free(es->svc);
 	free(es);
 }
@@ -259,6 +261,7 @@ static void engine_stop(struct engine *eng, const char *why)
 		evtimer_del(eng->reannounce);
 	if (eng->watch)
 		evtimer_del(eng->watch);
+	engine_safety_stop(eng);
 	event_base_loopbreak(eng->base);
 }
 
@@ -447,6 +450,7 @@ int engine_run(struct engine *eng)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
 	eng->started = true;
+	engine_fleet_update(eng);
 	for (size_t i = 0; i < eng->nservices; i++)
 		engine_service_start(eng->services[i]);
 	if (eng->sp != NULL)
@@ -472,6 +476,7 @@ void engine_free(struct engine *eng)
 	for (size_t i = 0; i < eng->nservices; i++)
 		engine_service_free(eng->services[i]);
 	free(eng->services);
+	fleet_free(eng->fleet);
 	speaker_free(eng->sp);
 	engine_stdin_watch(eng, false);
 	struct event *evs[] = {eng->sig_term, eng->sig_int, eng->sig_hup, eng->reannounce};

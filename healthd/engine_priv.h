@@ -33,7 +33,8 @@ struct engine_service {
 	struct engine_check *checks;
 	size_t nchecks;
 	struct event *poll_timer;
-	bool poll_failed; /* the disable file could not be looked at: said once */
+	bool poll_failed;             /* the disable file could not be looked at: said once */
+	struct engine_safety *safety; /* damping and the fleet guard (engine_safety.c) */
 };
 
 struct engine {
@@ -61,6 +62,8 @@ struct engine {
 	struct timeval errors_logged;
 	struct event *stdin_ev; /* no speaker: stdin's EOF still ends healthd */
 
+	struct fleet *fleet; /* the fleet guard's poller; NULL: no fleet */
+
 	/* engine_state.c */
 	char *state_file; /* NULL: none */
 	struct event *state_ev;
@@ -84,6 +87,25 @@ void engine_wait(struct engine *eng, char **errors, size_t nerrors);
 /* Free the replaced configs once no route of theirs is left to withdraw. */
 void engine_release_old(struct engine *eng);
 void engine_reload_free(struct engine *eng);
+
+/* engine_safety.c */
+int engine_safety_new(struct engine_service *es);
+void engine_safety_free(struct engine_service *es);
+/* A reload rebuilt old as es: keep its damping history and guard hold. */
+void engine_safety_adopt(struct engine_service *es, const struct engine_service *old);
+/* What the service's prefixes should be now: service_route(), then damping, then the
+ * fleet guard. NULL: withdrawn. */
+const struct route_attrs *engine_route(struct engine_service *es);
+/* For status and metrics: "LAST", "DAMPED", else the health state's name. */
+const char *engine_safety_state(const struct engine_service *es);
+bool engine_safety_last(const struct engine_service *es);
+/* The next failing step may withdraw the route: peers must not count on this node. */
+bool engine_safety_falling(const struct engine_service *es);
+uint64_t engine_safety_hold_left_ms(const struct engine_service *es);
+/* Start, replace or stop the fleet poller to match eng->cfg. */
+void engine_fleet_update(struct engine *eng);
+/* Stopping: no more polls, no hold_down timer. */
+void engine_safety_stop(struct engine *eng);
 
 /* engine_state.c */
 int engine_state_init(struct engine *eng);

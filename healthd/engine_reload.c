@@ -147,7 +147,7 @@ static void reload_log_settings(struct engine *eng, const struct config *cfg)
 static void reload_publish(struct engine *eng)
 {
 	for (size_t i = 0; i < eng->nservices; i++)
-		speaker_want(eng->sp, eng->services[i]->cfg, service_route(eng->services[i]->svc));
+		speaker_want(eng->sp, eng->services[i]->cfg, engine_route(eng->services[i]));
 	speaker_sync(eng->sp);
 }
 
@@ -213,6 +213,7 @@ static void reload_apply(struct engine *eng, struct config *cur)
 				          config_check_same(svcs[i]->checks[j].cfg,
 				                            old->checks[j].cfg);
 			service_adopt(svcs[i]->svc, old->svc, same);
+			engine_safety_adopt(svcs[i], old);
 		}
 	}
 	for (size_t i = 0; i < eng->nservices; i++)
@@ -223,6 +224,7 @@ static void reload_apply(struct engine *eng, struct config *cur)
 	reload_retire(eng, eng->cfg);
 	eng->cfg = cur;
 	reload_log_settings(eng, cur);
+	engine_fleet_update(eng);
 	reload_publish(eng);
 	for (size_t i = 0; i < cur->nservices; i++)
 		if (d.change[i] != CHANGE_UNCHANGED)
@@ -282,6 +284,8 @@ static void reload_start(struct engine *eng, struct config *cur)
 	}
 	if (eng->nservices != cur->nservices)
 		log_err("%s: not every service could be set up", eng->opts.config_file);
+	if (eng->started)
+		engine_fleet_update(eng);
 	if (eng->started)
 		for (size_t i = 0; i < eng->nservices; i++)
 			engine_service_start(eng->services[i]);

@@ -7,6 +7,7 @@ Before every answer it reads MODEFILE (missing = "ok"):
     ok            200 "ok\n" at once
     slow SECONDS  200 "ok\n" after SECONDS
     fail          503
+    flap          200 and 503 in turn, request by request
     garbage       200 with a body that is not JSON
     hang          accepts and reads the request, never answers (at most 120 s)
     file PATH     200 with the contents of PATH (application/json)
@@ -15,6 +16,7 @@ Listens on ADDR:PORT only (loopback in the tests); one thread per connection.
 import http.server
 import socketserver
 import sys
+import threading
 import time
 
 
@@ -41,6 +43,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "hang":
             time.sleep(120)
             return
+        if mode == "flap":
+            with self.server.lock:
+                self.server.count += 1
+                mode = "fail" if self.server.count % 2 == 0 else "ok"
         if mode == "fail":
             self.answer(503, b"unavailable\n")
         elif mode == "garbage":
@@ -64,6 +70,8 @@ def main():
     addr, port, modefile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     srv = Server((addr, port), Handler)
     srv.modefile = modefile
+    srv.lock = threading.Lock()
+    srv.count = 0
     srv.serve_forever()
 
 

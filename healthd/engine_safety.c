@@ -1,0 +1,256 @@
+/* Routing safety between the health state and the speaker: flap damping, then the fleet
+ * guard. engine_route() is the one place that says what a service's prefixes should be:
+ *
+ *   service_route()  the health state's action (announce, on_degraded, on_down, ...)
+ *   damping          a change that would exceed max_flaps holds the on_down action
+ *   fleet guard      a withdrawal while too few peers announce keeps on_last instead
+ *
+ * The decisions are pure (damping.c, guard.c); this file keeps the run state, the
+ * hold_down timer, the logs, and the fleet poller (fleet.c) on the engine's loop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/duration.h"
+#include "../lib/log.h"
+#include "../lib/monotime.h"
+#include "engine_priv.h"
+#include "fleet.h"
+#include "guard.h"
+
+struct engine_safety {
+	struct damping damp;
+	struct event *hold_timer; /* the end of hold_down */
+	/* What damping last let through (the health action, before the guard) and what was
+	 * published (after it): copies, since a reload replaces the config they came from. */
+	bool action_set, sent_set;
+	struct route_attrs action;
+	bool last; /* held by the fleet guard */
+	size_t last_announcing;
+	struct timeval last_since; /* wall clock, for status */
+};
+
+static uint64_t safety_now_ms(void)
+{
+	struct timeval tv;
+	mono_now(&tv);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+static bool safety_same(bool set, const struct route_attrs *a, const struct route_attrs *b)
+{
+	if (!set || b == NULL)
+		return !set && b == NULL;
+	return route_attrs_equal(a, b);
+}
+
+static void safety_hold_over(evutil_socket_t fd, short what, void *arg)
+{
+	engine_publish(arg);
+}
+
+int engine_safety_new(struct engine_service *es)
+{
+	es->safety = calloc(1, sizeof(*es->safety));
+	if (es->safety == NULL)
+		return -1;
+	damping_init(&es->safety->damp);
+	route_attrs_init(&es->safety->action);
+	es->safety->hold_timer = evtimer_new(es->eng->base, safety_hold_over, es);
+	return es->safety->hold_timer != NULL ? 0 : -1;
+}
+
+void engine_safety_free(struct engine_service *es)
+{
+	struct engine_safety *s = es->safety;
+	if (s == NULL)
+		return;
+	if (s->hold_timer != NULL)
+		event_free(s->hold_timer);
+	route_attrs_free(&s->action);
+	free(s);
+	es->safety = NULL;
+}
+
+void engine_safety_adopt(struct engine_service *es, const struct engine_service *old)
+{
+	struct engine_safety *s = es->safety, *o = old->safety;
+	uint64_t now = safety_now_ms();
+
+	s->damp = o->damp;
+	s->last = o->last;
+	s->last_announcing = o->last_announcing;
+	s->last_since = o->last_since;
+	s->sent_set = o->sent_set;
+	s->action_set = o->action_set && route_attrs_copy(&s->action, &o->action) == 0;
+	if (damping_held(&s->damp, now, NULL)) {
+		struct timeval tv;
+		ms_to_tv(&tv, (uint32_t)damping_left(&s->damp, now));
+		evtimer_add(s->hold_timer, &tv);
+	}
+}
+
+/* The down action: what damping holds a service in. */
+static const struct route_attrs *safety_down_action(const struct engine_service *es)
+{
+	const struct service *svc = es->svc;
+	if (!svc->settled || svc->no_address || es->cfg->on_down.withdraw)
+		return NULL;
+	return &es->cfg->on_down.attrs;
+}
+
+static const struct route_attrs *
+safety_damp(struct engine_service *es, const struct route_attrs *want, uint64_t now, bool *damped)
+{
+	struct engine_safety *s = es->safety;
+	const struct damping_cfg *dc = &es->cfg->damping;
+	bool ended;
+	char window[32], hold[32];
+
+	*damped = false;
+	if (damping_held(&s->damp, now, &ended)) {
+		*damped = true;
+		want = safety_down_action(es);
+	} else {
+		if (ended)
+			log_info("service %s: flap damping: hold_down over; following its checks "
+			         "again",
+			         es->cfg->name);
+		if (dc->max_flaps > 0 && !safety_same(s->action_set, &s->action, want) &&
+		    !damping_change(&s->damp, dc, now, !health_is_up(es->svc->state))) {
+			struct timeval tv;
+			duration_format(dc->window_ms, window, sizeof(window));
+			duration_format(dc->hold_ms, hold, sizeof(hold));
+			log_warn("service %s: flap damping: %zu route changes within %s (max_flaps "
+			         "%d); held in its on_down action for %s",
+			         es->cfg->name, damping_count(&s->damp, dc, now), window,
+			         dc->max_flaps, hold);
+			ms_to_tv(&tv, dc->hold_ms);
+			evtimer_add(s->hold_timer, &tv);
+			*damped = true;
+			want = safety_down_action(es);
+		}
+	}
+	if (!safety_same(s->action_set, &s->action, want)) {
+		route_attrs_free(&s->action);
+		s->action_set = want != NULL && route_attrs_copy(&s->action, want) == 0;
+	}
+	return want;
+}
+
+static enum guard_why safety_why(const struct engine_service *es, bool damped)
+{
+	if (es->svc->no_address)
+		return GUARD_NO_ADDRESS;
+	if (damped)
+		return GUARD_DAMPED;
+	if (es->svc->state == HS_DISABLED)
+		return GUARD_DISABLED_FILE;
+	return GUARD_DOWN;
+}
+
+static const struct route_attrs *safety_guard(struct engine_service *es,
+                                              const struct route_attrs *want, bool damped)
+{
+	struct engine_safety *s = es->safety;
+	struct fleet *fl = es->eng->fleet;
+	const char *name = es->cfg->name;
+
+	if (want != NULL || fl == NULL) {
+		if (s->last)
+			log_info("fleet guard: %s no longer held: %s", name,
+			         want != NULL ? "its own route again" : "the fleet guard is off");
+		s->last = false;
+		return want;
+	}
+	struct guard_case g = {
+	        .announced = s->sent_set,
+	        .why = safety_why(es, damped),
+	        .opt_out = es->cfg->on_last.withdraw,
+	        .guard_disable = es->cfg->guard_disable,
+	        .announcing = fleet_announcing(fl, name),
+	        .min_others = fleet_min_others(fl),
+	};
+	if (!guard_holds(&g)) {
+		if (s->last)
+			log_warn("fleet guard: releasing %s: %zu of %zu peers announce it; "
+			         "withdrawing",
+			         name, g.announcing, fleet_npeers(fl));
+		s->last = false;
+		return NULL;
+	}
+	if (!s->last || s->last_announcing != g.announcing)
+		log_err("fleet guard: holding %s, %zu of %zu peers announce it; announcing with "
+		        "on_last instead of withdrawing the last copy",
+		        name, g.announcing, fleet_npeers(fl));
+	if (!s->last)
+		gettimeofday(&s->last_since, NULL);
+	s->last = true;
+	s->last_announcing = g.announcing;
+	return &es->cfg->on_last.attrs;
+}
+
+const struct route_attrs *engine_route(struct engine_service *es)
+{
+	bool damped;
+	const struct route_attrs *want = service_route(es->svc);
+
+	if (es->safety == NULL)
+		return want;
+	want = safety_damp(es, want, safety_now_ms(), &damped);
+	want = safety_guard(es, want, damped);
+	es->safety->sent_set = want != NULL;
+	return want;
+}
+
+bool engine_safety_last(const struct engine_service *es)
+{
+	return es->safety != NULL && es->safety->last;
+}
+
+bool engine_safety_falling(const struct engine_service *es)
+{
+	/* The next failing step may withdraw: published before it happens (docs/safety.md). */
+	return es->svc->state == HS_FALLING && !engine_safety_last(es);
+}
+
+uint64_t engine_safety_hold_left_ms(const struct engine_service *es)
+{
+	return es->safety != NULL ? damping_left(&es->safety->damp, safety_now_ms()) : 0;
+}
+
+const char *engine_safety_state(const struct engine_service *es)
+{
+	if (engine_safety_last(es))
+		return "LAST";
+	if (engine_safety_hold_left_ms(es) > 0)
+		return "DAMPED";
+	return health_state_name(es->svc->state);
+}
+
+/* A peer answered or a poll went by: services held as last may be released. */
+static void safety_fleet_changed(void *arg)
+{
+	struct engine *eng = arg;
+	for (size_t i = 0; i < eng->nservices; i++)
+		if (engine_safety_last(eng->services[i]))
+			engine_publish(eng->services[i]);
+}
+
+void engine_fleet_update(struct engine *eng)
+{
+	if (eng->fleet != NULL && eng->cfg != NULL && fleet_same(eng->fleet, eng->cfg))
+		return;
+	fleet_free(eng->fleet);
+	eng->fleet = NULL;
+	if (eng->cfg != NULL && !eng->hold && eng->cfg->fleet.peers != NULL)
+		eng->fleet = fleet_new(eng->cfg, eng->base, safety_fleet_changed, eng);
+}
+
+void engine_safety_stop(struct engine *eng)
+{
+	fleet_free(eng->fleet);
+	eng->fleet = NULL;
+	for (size_t i = 0; i < eng->nservices; i++)
+		if (eng->services[i]->safety != NULL)
+			evtimer_del(eng->services[i]->safety->hold_timer);
+}
