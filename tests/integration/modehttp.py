@@ -11,7 +11,8 @@ Before every answer it reads MODEFILE (missing = "ok"):
     garbage       200 with a body that is not JSON
     hang          accepts and reads the request, never answers (at most 120 s)
     file PATH     200 with the contents of PATH (application/json)
-Listens on ADDR:PORT only (loopback in the tests); one thread per connection.
+Listens on ADDR:PORT only (loopback in the tests); one thread per connection. Prints
+"client ADDRESS AUTHORIZATION" for every request.
 """
 import http.server
 import socketserver
@@ -37,6 +38,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        # Who asked, for tests of the source address: "client ADDR AUTHORIZATION".
+        sys.stdout.write("client %s %s\n" % (self.client_address[0],
+                                              self.headers.get("Authorization", "-")))
+        sys.stdout.flush()
         mode, arg = self.mode()
         if mode == "slow":
             time.sleep(float(arg))
