@@ -38,7 +38,7 @@ $(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
 
 $(BUILD)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c $(wildcard tests/unit/*.h) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -92,12 +92,14 @@ valgrind: deps
 	echo "valgrind: $$(ls $(VG_DIR)/logs | wc -l) healthd runs, no errors"
 
 install: $(BIN)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/healthd
 	install -m 0644 man/healthd.8 $(DESTDIR)$(MANDIR)/man8/healthd.8
+	install -m 0644 man/healthd.json.5 $(DESTDIR)$(MANDIR)/man5/healthd.json.5
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/healthd $(DESTDIR)$(MANDIR)/man8/healthd.8
+	rm -f $(DESTDIR)$(SBINDIR)/healthd $(DESTDIR)$(MANDIR)/man8/healthd.8 \
+		$(DESTDIR)$(MANDIR)/man5/healthd.json.5
 
 format:
 	clang-format -i $(SRCS) $(HDRS) $(wildcard tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)

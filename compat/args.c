@@ -26,7 +26,8 @@ struct args_state {
 	struct compat_opts *o;
 	char *err;
 	size_t errlen;
-	bool seen[64]; /* group members seen with a non-default value, by table index */
+	bool seen[64];  /* group members seen with a non-default value, by table index */
+	unsigned flags; /* COMPAT_STORE_REREAD: at SIGHUP */
 };
 
 static const struct compat_optdef *args_exact(const char *s, const char **name)
@@ -140,11 +141,13 @@ static int args_take(struct args_state *st, const struct compat_optdef *d, const
 {
 	char why[512];
 
+	if (d->kind == CK_HELP && (st->flags & COMPAT_STORE_REREAD))
+		return args_fail(st, d, "not while running (stdout is ExaBGP's)");
 	if (d->kind == CK_HELP) {
 		fputs(compat_usage, stdout);
 		return 1;
 	}
-	if (compat_opt_store(st->o, d, value, why, sizeof(why)) != 0)
+	if (compat_opt_store(st->o, d, value, st->flags, why, sizeof(why)) != 0)
 		return args_fail(st, d, why);
 	/* A --syslog-facility without a value is its default and conflicts with nothing. */
 	if (d->group == 0 || (d->kind == CK_OPTIONAL && value == NULL))
@@ -321,9 +324,10 @@ static int args_config(const char *file, int argc, char **argv, char ***out, int
 	return 0;
 }
 
-int compat_args_parse(int argc, char **argv, struct compat_opts *o, char *err, size_t errlen)
+static int args_parse(int argc, char **argv, struct compat_opts *o, unsigned flags, char *err,
+                      size_t errlen)
 {
-	struct args_state st = {.o = o, .err = err, .errlen = errlen};
+	struct args_state st = {.o = o, .err = err, .errlen = errlen, .flags = flags};
 	char **v;
 	int n, rc;
 
@@ -353,6 +357,17 @@ int compat_args_parse(int argc, char **argv, struct compat_opts *o, char *err, s
 		free(v[i]);
 	free(v);
 	return rc != 0 ? rc : compat_opts_validate(o, err, errlen);
+}
+
+int compat_args_parse(int argc, char **argv, struct compat_opts *o, char *err, size_t errlen)
+{
+	return args_parse(argc, argv, o, 0, err, errlen);
+}
+
+int compat_args_reread(int argc, char **argv, struct compat_opts *o, char *err, size_t errlen)
+{
+	int rc = args_parse(argc, argv, o, COMPAT_STORE_REREAD, err, errlen);
+	return rc == 0 ? 0 : -1;
 }
 
 /* What the original accepts at parse time and then fails on (a traceback after its first
@@ -479,4 +494,7 @@ const char compat_usage[] =
         "      --debounce           announce only on state changes\n"
         "      --exabgp-version V   4.2.21 (default): plain commands; 4.2.22 or 5.x:\n"
         "                           \"neighbor * announce ...\"; 6.x: \"peer * announce ...\"\n"
-        "      --ack-timeout N      seconds to wait for each ExaBGP ack [5]\n";
+        "      --ack-timeout N      seconds to wait for each ExaBGP ack [5]\n"
+        "\n"
+        "SIGHUP re-reads the --config file; a file with errors changes nothing (see\n"
+        "docs/compat.md for what may change while running).\n";

@@ -11,6 +11,7 @@
  *   io.c          stdout writer and stdin ack reader, never blocking
  *   sys.c         logging, pid file, privileges, which loopback addresses to change
  *   jobs.c        hooks and `ip` commands, one after another, each with a deadline
+ *   reload.c      what re-read options change at SIGHUP (pure)
  *   run.c         the event loop that ties them together */
 #ifndef COMPAT_COMPAT_H
 #define COMPAT_COMPAT_H
@@ -106,8 +107,9 @@ extern const size_t compat_noptdefs;
 void compat_opt_name(const struct compat_optdef *d, char *buf, size_t len);
 /* Store value (NULL for flags and a valueless CK_OPTIONAL); -1 with the argparse-style
  * message ("invalid int value: 'x'") in err. */
+#define COMPAT_STORE_REREAD 1u /* at SIGHUP: the pid file is not opened (truncated) */
 int compat_opt_store(struct compat_opts *o, const struct compat_optdef *d, const char *value,
-                     char *err, size_t errlen);
+                     unsigned flags, char *err, size_t errlen);
 void compat_opts_init(struct compat_opts *o);
 void compat_opts_free(struct compat_opts *o);
 /* args.c: the checks argparse does not make (values that would only fail later);
@@ -119,6 +121,9 @@ extern const char compat_usage[];
  * the program; options start at argv[1]. A --config file's lines are read first, as the
  * original does, then the command line again. */
 int compat_args_parse(int argc, char **argv, struct compat_opts *o, char *err, size_t errlen);
+/* The same again at SIGHUP, while running: 0 or -1; --help is an error (stdout is
+ * ExaBGP's), and the --pid file is not opened. */
+int compat_args_reread(int argc, char **argv, struct compat_opts *o, char *err, size_t errlen);
 
 /* value.c: 0, or -1 when s is not a value of the type. */
 int compat_int_parse(const char *s, long long *out);
@@ -173,6 +178,8 @@ bool compat_io_ack_now(struct compat_io *io);
  * ExaBGP, no ack is awaited either. */
 void compat_io_ack_cancel(struct compat_io *io);
 bool compat_io_gone(const struct compat_io *io);
+/* A reload's --no-ack and --ack-timeout, for the acks awaited from now on. */
+void compat_io_set_acks(struct compat_io *io, bool no_ack, uint32_t ack_timeout_ms);
 /* At exit: wait up to ms for the queued output to be written; 0 when it was. */
 int compat_io_drain(struct compat_io *io, uint32_t ms);
 void compat_io_free(struct compat_io *io);
@@ -214,6 +221,25 @@ void compat_jobs_start(struct compat_jobs *j, size_t n, uint32_t timeout_ms, com
                        compat_job_done done, compat_jobs_end end, void *arg);
 void compat_jobs_stop(struct compat_jobs *j); /* kill the running one; no more callbacks */
 void compat_jobs_free(struct compat_jobs *j);
+
+/* reload.c: what re-read options (next) change in the running ones (cur), both with
+ * their IPs arranged (compat_sys_arrange). */
+/* -1 when next changes what cannot change while running (privileges, pid file,
+ * logging, the addresses set up on lo, neighbors, path id, command form); why lists
+ * those options ("--user, --pid"). */
+int compat_reload_refused(const struct compat_opts *cur, const struct compat_opts *next, char *why,
+                          size_t len);
+/* How many options differ; names lists them. */
+size_t compat_reload_changed(const struct compat_opts *cur, const struct compat_opts *next,
+                             char *names, size_t len);
+/* The check must be rebuilt (--command, --timeout). */
+bool compat_reload_check_changed(const struct compat_opts *cur, const struct compat_opts *next);
+/* The lines to write now, announced being the state whose lines were written last:
+ * withdrawals of the routes next no longer has (*nwithdrawn, first), then those of
+ * next's lines for that state that cur did not write. *lines NULL-terminated (free with
+ * compat_lines_free), NULL when there are none. 0, or -1 out of memory. */
+int compat_reload_lines(const struct compat_opts *cur, const struct compat_opts *next,
+                        enum compat_state announced, char ***lines, size_t *n, size_t *nwithdrawn);
 
 /* run.c: the whole program; returns the exit code. */
 int compat_main(int argc, char **argv);

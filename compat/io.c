@@ -187,6 +187,12 @@ bool compat_io_gone(const struct compat_io *io)
 	return io->gone;
 }
 
+void compat_io_set_acks(struct compat_io *io, bool no_ack, uint32_t ack_timeout_ms)
+{
+	io->no_ack = no_ack;
+	io->ack_timeout_ms = ack_timeout_ms;
+}
+
 int compat_io_drain(struct compat_io *io, uint32_t ms)
 {
 	return io->gone ? -1 : outbuf_drain(io->out, ms);

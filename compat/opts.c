@@ -322,7 +322,7 @@ static struct compat_strv *opts_strv_field(struct compat_opts *o, int dest)
 }
 
 int compat_opt_store(struct compat_opts *o, const struct compat_optdef *d, const char *value,
-                     char *err, size_t errlen)
+                     unsigned flags, char *err, size_t errlen)
 {
 	struct compat_net net;
 	char text[64];
@@ -368,6 +368,9 @@ int compat_opt_store(struct compat_opts *o, const struct compat_optdef *d, const
 	case D_CONFIG:
 		return opts_store_file(value, "r", &o->config, err, errlen);
 	case D_PID:
+		/* Opened for writing it would be truncated: written at start, it stays. */
+		if (flags & COMPAT_STORE_REREAD)
+			return opts_set_str(&o->pid, value);
 		return opts_store_file(value, "w", &o->pid, err, errlen);
 	case D_INTERVAL:
 		return opts_store_float(value, &o->interval, err, errlen);

@@ -6,7 +6,9 @@
  *
  * Unlike the original: the check and the hooks run through child.c (own process group,
  * killed whole at their timeout, reaped, no zombies), acks have a deadline, and a closed
- * stdout ends the program quietly. */
+ * stdout ends the program quietly. SIGHUP, which kills the original, re-reads the
+ * command line and its --config file; the new options are applied between two
+ * iterations (see reload.c for what may change). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +33,17 @@ enum run_then { RT_START, RT_LINES, RT_SLEEP, RT_FINISH };
 
 struct run {
 	struct compat_opts *o;
+	int argc;
+	char **argv;
+	/* The IPs before compat_sys_arrange; found_on_lo: none was given, these were on lo
+	 * at start (a reload without --ip keeps them rather than look at lo again, where
+	 * --dynamic-ip-setup may have removed them). */
+	struct compat_net *found;
+	size_t nfound;
+	bool found_on_lo;
+	struct compat_opts *pending; /* re-read at SIGHUP, applied at the next sleep */
+	enum compat_state announced; /* whose lines were written last; CS_INIT: none yet */
+	bool reload_lines;           /* the lines being written are a reload's */
 	struct event_base *base;
 	struct compat_io *io;
 	struct probe *probe; /* NULL without a --command: always successful */
@@ -54,7 +67,7 @@ struct run {
 	/* the lines of one state */
 	char **lines;
 	size_t nlines, line_i;
-	struct event *timer, *sig_term, *sig_int;
+	struct event *timer, *sig_term, *sig_int, *sig_hup;
 };
 
 static void run_iteration(struct run *r);
@@ -62,6 +75,7 @@ static void run_announce(struct run *r);
 static void run_lines_start(struct run *r);
 static void run_sleep(struct run *r);
 static void run_start(struct run *r);
+static bool run_reload_apply(struct run *r);
 
 static void run_finish(struct run *r, int code)
 {
@@ -281,6 +295,11 @@ static void run_lines_done(struct run *r)
 
 	compat_lines_free(r->lines);
 	r->lines = NULL;
+	if (r->reload_lines && !r->exiting) {
+		r->reload_lines = false;
+		run_sleep(r);
+		return;
+	}
 	if (r->exiting) {
 		if (r->o->ip_dynamic || r->o->ip_setup) {
 			log_info("exiting, deleting loopback ips");
@@ -309,18 +328,30 @@ static void run_lines_next(struct run *r)
 	run_lines_done(r);
 }
 
+/* Writes lines (owned from now on), one after another, each awaiting its ack. */
+static void run_lines_send(struct run *r, char **lines, size_t n, bool reload)
+{
+	r->step = RS_LINES;
+	compat_lines_free(r->lines);
+	r->lines = lines;
+	r->nlines = lines != NULL ? n : 0;
+	r->line_i = 0;
+	r->reload_lines = reload;
+	run_lines_next(r);
+}
+
 static void run_lines_start(struct run *r)
 {
 	enum compat_state t = r->exiting ? CS_EXIT : r->fsm.state;
+	size_t n = 0;
 
-	r->step = RS_LINES;
 	log_info("send announces for %s state to ExaBGP", compat_state_name(t));
-	compat_lines_free(r->lines);
-	r->lines = compat_lines(r->o, t, &r->nlines);
-	r->line_i = 0;
-	if (r->lines == NULL && r->o->nips > 0)
+	char **lines = compat_lines(r->o, t, &n);
+	if (lines == NULL && r->o->nips > 0)
 		log_err("out of memory: no lines for %s", compat_state_name(t));
-	run_lines_next(r);
+	if (!r->exiting)
+		r->announced = t;
+	run_lines_send(r, lines, n, false);
 }
 
 static void run_acked(void *arg)
@@ -340,6 +371,8 @@ static void run_sleep(struct run *r)
 	enum compat_state s = r->fsm.state;
 	struct timeval tv;
 
+	if (r->pending != NULL && run_reload_apply(r))
+		return; /* its lines are being written; then back here */
 	r->step = RS_SLEEP;
 	if (s == CS_RISING || s == CS_FALLING) {
 		run_tv(&tv, r->o->fast);
@@ -355,34 +388,174 @@ static void run_sleep(struct run *r)
 
 /* ---- start, signals, exit */
 
+/* The check of o: an exec probe (same spawning, timeout and reaping as healthd's), or
+ * NULL without a --command. 0, or -1 (logged). */
+static int run_probe_new(struct run *r, const struct compat_opts *o, struct probe **out)
+{
+	struct config_error err;
+
+	*out = NULL;
+	if (o->command == NULL || o->command[0] == '\0')
+		return 0;
+	json_t *obj = json_pack("{s:s, s:b, s:b}", "command", o->command, "shell", 1,
+	                        "warning_is_failure", 1);
+	config_error_init(&err, "--command", NULL);
+	struct probe *p = obj ? probe_new(probe_ops_find("exec"), obj, &err) : NULL;
+	json_decref(obj);
+	for (size_t i = 0; i < err.nmsgs; i++)
+		log_err("%s", err.msgs[i]);
+	config_error_free(&err);
+	if (p == NULL)
+		return -1;
+	long long ms = o->timeout * 1000;
+	p->timeout_ms = o->timeout == 0 || ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	p->service = strdup(o->name != NULL ? o->name : "healthcheck");
+	probe_set_done(p, run_probe_done, r);
+	*out = p;
+	return 0;
+}
+
+static void run_probe_free(struct probe *p)
+{
+	if (p != NULL) {
+		probe_release(p);
+		probe_free(p);
+	}
+}
+
 static void run_start(struct run *r)
 {
-	if (compat_sys_drop(r->o->user, r->o->group) != 0 || compat_sys_arrange(r->o) != 0) {
+	if (compat_sys_drop(r->o->user, r->o->group) != 0 || compat_sys_arrange(r->o) != 0 ||
+	    run_probe_new(r, r->o, &r->probe) != 0) {
 		run_finish(r, 1);
 		return;
 	}
-	if (r->o->command != NULL && r->o->command[0] != '\0') {
-		/* The check is an exec probe: same spawning, timeout and reaping as healthd's. */
-		struct config_error err;
-		json_t *obj = json_pack("{s:s, s:b, s:b}", "command", r->o->command, "shell", 1,
-		                        "warning_is_failure", 1);
-		config_error_init(&err, "--command", NULL);
-		r->probe = obj ? probe_new(probe_ops_find("exec"), obj, &err) : NULL;
-		json_decref(obj);
-		for (size_t i = 0; i < err.nmsgs; i++)
-			log_err("%s", err.msgs[i]);
-		config_error_free(&err);
-		if (r->probe == NULL) {
-			run_finish(r, 1);
-			return;
-		}
-		long long ms = r->o->timeout * 1000;
-		r->probe->timeout_ms =
-		        r->o->timeout == 0 || ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
-		r->probe->service = strdup(r->o->name != NULL ? r->o->name : "healthcheck");
-		probe_set_done(r->probe, run_probe_done, r);
-	}
 	run_iteration(r);
+}
+
+/* ---- reload (SIGHUP) */
+
+static uint32_t run_ack_ms(const struct compat_opts *o)
+{
+	return (uint32_t)(o->ack_timeout * 1000 + 0.5); /* validated: fits */
+}
+
+static void run_opts_free(struct compat_opts *o)
+{
+	if (o != NULL) {
+		compat_opts_free(o);
+		free(o);
+	}
+}
+
+/* The command line and its --config file again, with their IPs arranged; NULL (every
+ * error logged) when they cannot be used. */
+static struct compat_opts *run_reload_read(struct run *r)
+{
+	struct compat_opts *n = calloc(1, sizeof(*n));
+	char err[1024];
+
+	if (n == NULL) {
+		log_err("reload refused: out of memory; nothing changed");
+		return NULL;
+	}
+	if (compat_args_reread(r->argc, r->argv, n, err, sizeof(err)) != 0) {
+		log_err("reload refused: %s: %s; nothing changed", r->o->config, err);
+		run_opts_free(n);
+		return NULL;
+	}
+	if (n->nips == 0 && r->found_on_lo && r->nfound > 0) {
+		if ((n->ips = malloc(r->nfound * sizeof(*n->ips))) == NULL) {
+			log_err("reload refused: out of memory; nothing changed");
+			run_opts_free(n);
+			return NULL;
+		}
+		memcpy(n->ips, r->found, r->nfound * sizeof(*n->ips));
+		n->nips = r->nfound;
+	}
+	if (compat_sys_discover(n) != 0 || compat_sys_arrange(n) != 0) {
+		log_err("reload refused: %s gives no IP to announce; nothing changed",
+		        r->o->config);
+		run_opts_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* Between two iterations: the pending options replace the running ones, or are refused
+ * as a whole. True when lines are being written (run_sleep comes after them). */
+static bool run_reload_apply(struct run *r)
+{
+	struct compat_opts *next = r->pending;
+	struct probe *probe = r->probe;
+	char why[512], names[1024];
+	char **lines = NULL;
+	size_t n = 0, nw = 0, nchanged;
+
+	r->pending = NULL;
+	if (compat_reload_refused(r->o, next, why, sizeof(why)) != 0) {
+		log_err("reload refused: restart to change %s; nothing changed", why);
+		goto drop;
+	}
+	nchanged = compat_reload_changed(r->o, next, names, sizeof(names));
+	if (nchanged == 0) {
+		log_info("reload: %s unchanged; nothing written", r->o->config);
+		goto drop;
+	}
+	bool new_check = compat_reload_check_changed(r->o, next);
+	if (new_check && run_probe_new(r, next, &probe) != 0) {
+		log_err("reload refused: the new --command cannot run; nothing changed");
+		goto drop;
+	}
+	if (compat_reload_lines(r->o, next, r->announced, &lines, &n, &nw) != 0) {
+		log_err("reload refused: out of memory; nothing changed");
+		if (new_check)
+			run_probe_free(probe);
+		goto drop;
+	}
+	if (new_check) {
+		run_probe_free(r->probe); /* not running: only the loop's sleep gets here */
+		r->probe = probe;
+	}
+	compat_opts_free(r->o);
+	*r->o = *next; /* moved */
+	free(next);
+	compat_io_set_acks(r->io, r->o->no_ack, run_ack_ms(r->o));
+	log_info("reload: %zu option%s changed (%s); %zu line%s to write, %zu of them "
+	         "withdrawals",
+	         nchanged, nchanged == 1 ? "" : "s", names, n, n == 1 ? "" : "s", nw);
+	if (n == 0)
+		return false;
+	evtimer_del(r->timer); /* re-armed, a whole interval, once the lines are written */
+	run_lines_send(r, lines, n, true);
+	return true;
+drop:
+	run_opts_free(next);
+	return false;
+}
+
+static void run_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *r = arg;
+
+	if (r->exiting || r->step == RS_DONE) {
+		log_info("SIGHUP received while exiting: ignored");
+		return;
+	}
+	if (r->o->config == NULL) {
+		log_warn("SIGHUP received: there is no --config file to re-read; nothing changed");
+		return;
+	}
+	log_info("SIGHUP received: re-reading %s", r->o->config);
+	struct compat_opts *next = run_reload_read(r);
+	if (next == NULL)
+		return;
+	run_opts_free(r->pending); /* a newer one replaces what was waiting */
+	r->pending = next;
+	if (r->step == RS_SLEEP)
+		run_reload_apply(r);
+	else
+		log_info("reload: applied when the running iteration ends");
 }
 
 static void run_signal(evutil_socket_t sig, short what, void *arg)
@@ -418,14 +591,13 @@ static void run_gone(void *arg)
 
 static void run_free(struct run *r)
 {
-	if (r->probe != NULL) {
-		probe_release(r->probe);
-		probe_free(r->probe);
-	}
+	run_probe_free(r->probe);
+	run_opts_free(r->pending);
+	free(r->found);
 	compat_jobs_free(r->jobs);
 	compat_lines_free(r->lines);
 	free(r->ipq);
-	struct event *evs[] = {r->timer, r->sig_term, r->sig_int};
+	struct event *evs[] = {r->timer, r->sig_term, r->sig_int, r->sig_hup};
 	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
 		if (evs[i] != NULL)
 			event_free(evs[i]);
@@ -438,8 +610,13 @@ static void run_free(struct run *r)
 int compat_main(int argc, char **argv)
 {
 	struct compat_opts o;
-	struct run r = {.o = &o, .step = RS_SETUP};
+	struct run r = {
+	        .o = &o, .argc = argc, .argv = argv, .step = RS_SETUP, .announced = CS_INIT};
 	char err[1024];
+
+	/* Until the loop's handler is in place a SIGHUP must not kill it either (libevent's
+	 * handler replaces this, so no child inherits it ignored). */
+	signal(SIGHUP, SIG_IGN);
 	int rc = compat_args_parse(argc, argv, &o, err, sizeof(err));
 
 	if (rc != 0) {
@@ -453,22 +630,28 @@ int compat_main(int argc, char **argv)
 	}
 	compat_sys_log(&o);
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout is an EPIPE, handled quietly */
+	r.found_on_lo = o.nips == 0;
 	if ((o.pid != NULL && compat_sys_pidfile(o.pid) != 0) || compat_sys_discover(&o) != 0) {
 		compat_opts_free(&o);
 		return 1;
 	}
+	r.nfound = o.nips;
+	if ((r.found = malloc(o.nips * sizeof(*r.found))) == NULL)
+		goto fail;
+	memcpy(r.found, o.ips, o.nips * sizeof(*r.found));
 	r.ppid = getppid();
 	r.base = event_base_new();
 	if (r.base == NULL || child_init(r.base) != 0)
 		goto fail;
-	r.io = compat_io_new(r.base, o.no_ack, (uint32_t)(o.ack_timeout * 1000 + 0.5), run_acked,
-	                     run_gone, &r);
+	r.io = compat_io_new(r.base, o.no_ack, run_ack_ms(&o), run_acked, run_gone, &r);
 	r.jobs = compat_jobs_new(r.base);
 	r.timer = evtimer_new(r.base, run_timer, &r);
 	r.sig_term = evsignal_new(r.base, SIGTERM, run_signal, &r);
 	r.sig_int = evsignal_new(r.base, SIGINT, run_signal, &r);
-	if (!r.io || !r.jobs || !r.timer || !r.sig_term || !r.sig_int ||
-	    evsignal_add(r.sig_term, NULL) != 0 || evsignal_add(r.sig_int, NULL) != 0)
+	r.sig_hup = evsignal_new(r.base, SIGHUP, run_hup, &r);
+	if (!r.io || !r.jobs || !r.timer || !r.sig_term || !r.sig_int || !r.sig_hup ||
+	    evsignal_add(r.sig_term, NULL) != 0 || evsignal_add(r.sig_int, NULL) != 0 ||
+	    evsignal_add(r.sig_hup, NULL) != 0)
 		goto fail;
 
 	if (o.ip_setup)

@@ -36,6 +36,16 @@ static const char *const speaker_keys[] = {
         "configure_gap",
         "reconnect",
         "reassert",
+        /* GoBGP's (config_gobgp.c; "batch" and "reassert" too) */
+        "api",
+        "gobgp",
+        "mark",
+        "identifier",
+        "command_timeout",
+        /* FRR's (config_frr.c) */
+        "vty_socket",
+        "vtysh",
+        "vtysh_timeout",
         NULL,
 };
 static const char *const log_keys[] = {"syslog", "facility", "level", NULL};
@@ -169,7 +179,8 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 	if (cfg_string(ld->e, obj, "type", false, &type) > 0 &&
 	    config_speaker_type(type, &sp->type) != 0)
 		cfgerr_add(ld->e, "type",
-		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout)",
+		           "unknown speaker type \"%s\" (valid types: exabgp, bird, birdc-stdout, "
+		           "gobgp, frr)",
 		           type);
 	config_neighbors(ld->e, obj, "neighbors", &sp->neighbors);
 	if (cfg_duration(ld->e, obj, "reannounce", &sp->reannounce_ms) > 0 &&
@@ -184,6 +195,7 @@ static void config_speaker(struct config_loader *ld, const json_t *top)
 	}
 	cfg_bool(ld->e, obj, "withdraw_on_start", &sp->withdraw_on_start);
 	config_bird_speaker(ld->e, obj, sp);
+	config_frr_speaker(ld->e, obj, sp);
 	cfgerr_pop(ld->e, saved);
 }
 
@@ -321,6 +333,7 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	config_fleet(ld, top);
 	config_level_check_sources(ld);
 	config_bird_check(ld);
+	config_frr_check(ld);
 }
 
 /* text is NUL-terminated at len (the position index reads it as a C string). */
@@ -420,6 +433,8 @@ void config_free(struct config *cfg)
 	free(cfg->file);
 	cfg_strv_free(cfg->speaker.neighbors);
 	config_bird_free(&cfg->speaker.bird);
+	config_gobgp_free(&cfg->speaker.gobgp);
+	config_frr_free(&cfg->speaker.frr);
 	config_fleet_free(&cfg->fleet);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);

@@ -82,6 +82,8 @@ enum speaker_type {
 	SPEAKER_EXABGP,
 	SPEAKER_BIRD,         /* BIRD's control socket (bird.c) */
 	SPEAKER_BIRDC_STDOUT, /* birdc commands on stdout, for "healthd run | birdc" */
+	SPEAKER_GOBGP,        /* GoBGP's global RIB through its gobgp client (gobgp.c) */
+	SPEAKER_FRR,          /* FRR's bgpd through vtysh (frr_speaker.c) */
 };
 
 /* BIRD has no runtime route-add command: healthd rewrites an include file and sends
@@ -108,9 +110,33 @@ struct bird_cfg {
 	uint32_t reassert_ms;  /* protocol: re-assert every protocol this often; 0: never */
 };
 
+/* GoBGP (config_gobgp.c): paths added to gobgpd's global RIB by its own client. */
+struct gobgp_cfg {
+	char *api;            /* gobgpd's gRPC API, "HOST:PORT" */
+	char *host, *port;    /* api split for the client's -u and -p */
+	char *client;         /* the gobgp client program */
+	char *mark;           /* "65535:4242": the community on every path healthd adds */
+	uint32_t mark_value;  /* mark as GoBGP's JSON prints it: (A << 16) | B */
+	uint32_t identifier;  /* path identifier of healthd's paths: others' paths stay */
+	uint32_t batch_ms;    /* changes within this window share one pass */
+	uint32_t reassert_ms; /* read gobgpd's RIB back and repair it this often */
+	uint32_t timeout_ms;  /* one client run longer than this is killed */
+};
+
+/* FRR: "network" statements with HEALTHD-... route-maps, set through vtysh runs. */
+struct frr_cfg {
+	char *vty_socket;     /* the directory of FRR's vty sockets (vtysh --vty_socket) */
+	char *vtysh;          /* the vtysh binary */
+	uint32_t batch_ms;    /* changes within this window share one vtysh run */
+	uint32_t reassert_ms; /* read FRR's state back and re-assert it this often; 0: never */
+	uint32_t timeout_ms;  /* a vtysh run that takes longer is killed */
+};
+
 struct speaker_cfg {
 	enum speaker_type type;
 	struct bird_cfg bird;    /* types bird and birdc-stdout */
+	struct gobgp_cfg gobgp;  /* type gobgp */
+	struct frr_cfg frr;      /* type frr */
 	char **neighbors;        /* default selectors for services that name none */
 	uint32_t reannounce_ms;  /* 0: never re-announce */
 	uint32_t ack_timeout_ms; /* how long an unanswered command is remembered */

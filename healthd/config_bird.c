@@ -34,6 +34,8 @@ static const char *const type_names[] = {
         [SPEAKER_EXABGP] = "exabgp",
         [SPEAKER_BIRD] = "bird",
         [SPEAKER_BIRDC_STDOUT] = "birdc-stdout",
+        [SPEAKER_GOBGP] = "gobgp",
+        [SPEAKER_FRR] = "frr",
 };
 
 int config_speaker_type(const char *name, enum speaker_type *out)
@@ -111,6 +113,13 @@ void config_bird_speaker(struct config_error *e, const json_t *obj, struct speak
 	if (given != NULL &&
 	    (!json_is_string(given) || config_speaker_type(json_string_value(given), &t) != 0))
 		return; /* a bad type is the one error worth reading */
+	if (sp->type == SPEAKER_GOBGP) {
+		config_gobgp_speaker(e, obj, sp); /* config_gobgp.c: its keys, its refusals */
+		return;
+	}
+	config_gobgp_foreign(e, obj);
+	if (sp->type == SPEAKER_FRR)
+		return; /* config_frr.c reads its keys and refuses BIRD's */
 	if (sp->type == SPEAKER_EXABGP) {
 		for (const char *const *k = bird_keys; *k != NULL; k++)
 			if (json_object_get(obj, *k) != NULL)
@@ -338,7 +347,10 @@ static void bird_check_service(struct config_loader *ld, size_t i, const struct 
 
 void config_bird_check(struct config_loader *ld)
 {
-	if (ld->cfg->speaker.type == SPEAKER_EXABGP)
+	if (ld->cfg->speaker.type == SPEAKER_GOBGP)
+		config_gobgp_check(ld);
+	if (ld->cfg->speaker.type == SPEAKER_EXABGP || ld->cfg->speaker.type == SPEAKER_GOBGP ||
+	    ld->cfg->speaker.type == SPEAKER_FRR)
 		return;
 	for (size_t i = 0; i < ld->cfg->nservices; i++)
 		bird_check_service(ld, i, &ld->cfg->services[i]);
@@ -355,6 +367,10 @@ void config_bird_to_json(json_t *o, const struct speaker_cfg *sp)
 {
 	const struct bird_cfg *b = &sp->bird;
 
+	if (sp->type == SPEAKER_GOBGP) {
+		config_gobgp_to_json(o, sp);
+		return;
+	}
 	if (sp->type == SPEAKER_BIRD && b->socket != NULL)
 		json_object_set_new(o, "socket", json_string(b->socket));
 	json_object_set_new(o, "mode",

@@ -106,6 +106,8 @@ json_t *config_speaker_to_json(const struct config *cfg)
 	json_object_set_new(sp, "type", json_string(config_speaker_type_name(cfg->speaker.type)));
 	if (exabgp)
 		json_object_set_new(sp, "neighbors", cj_strv(cfg->speaker.neighbors));
+	else if (cfg->speaker.type == SPEAKER_FRR)
+		config_frr_to_json(sp, &cfg->speaker);
 	else
 		config_bird_to_json(sp, &cfg->speaker);
 	json_object_set_new(sp, "reannounce", cj_duration(cfg->speaker.reannounce_ms));

@@ -109,4 +109,21 @@ void config_bird_check(struct config_loader *ld);
 void config_bird_to_json(json_t *o, const struct speaker_cfg *sp);
 void config_bird_free(struct bird_cfg *b);
 
+/* config_gobgp.c */
+/* GoBGP's keys of the speaker object (obj at e->base), for type gobgp only. */
+void config_gobgp_speaker(struct config_error *e, const json_t *obj, struct speaker_cfg *sp);
+/* GoBGP's keys given to another speaker type: each refused. */
+void config_gobgp_foreign(struct config_error *e, const json_t *obj);
+/* What GoBGP's client cannot add; call once all services are read. */
+void config_gobgp_check(struct config_loader *ld);
+void config_gobgp_to_json(json_t *o, const struct speaker_cfg *sp);
+void config_gobgp_free(struct gobgp_cfg *g);
+/* config_frr.c */
+/* FRR's keys of the speaker object (obj at e->base); refused for the other types. */
+void config_frr_speaker(struct config_error *e, const json_t *obj, struct speaker_cfg *sp);
+/* What FRR's route-maps cannot carry; call once all services are read. */
+void config_frr_check(struct config_loader *ld);
+void config_frr_to_json(json_t *o, const struct speaker_cfg *sp);
+void config_frr_free(struct frr_cfg *f);
+
 #endif

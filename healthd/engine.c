@@ -21,8 +21,6 @@
 #include "fleet.h"
 #include "ifaddr.h"
 
-#define ENGINE_DRAIN_MS 2000 /* how long withdrawals may take to reach the speaker at exit */
-
 static uint32_t engine_jitter(uint32_t range_ms)
 {
 	return range_ms > 1 ? (uint32_t)(random() % range_ms) : 0;
@@ -269,7 +267,7 @@ static void engine_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct engine *eng = arg;
 	engine_stop(eng, sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	if (eng->sp != NULL && speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0) {
+	if (eng->sp != NULL && speaker_shutdown(eng->sp) != 0) {
 		/* Routes may stay announced without us: say so in the exit status too. */
 		log_err("not every withdrawal reached the speaker");
 		eng->exit_code = EXIT_RUNTIME;
@@ -370,7 +368,7 @@ void engine_speaker_close(struct engine *eng)
 {
 	if (eng->sp == NULL)
 		return;
-	if (speaker_shutdown(eng->sp, ENGINE_DRAIN_MS) != 0)
+	if (speaker_shutdown(eng->sp) != 0)
 		log_err("not every withdrawal reached the speaker");
 	speaker_free(eng->sp);
 	eng->sp = NULL;

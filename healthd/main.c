@@ -105,77 +105,9 @@ static struct config *load_config(const char *file)
 	return cfg;
 }
 
-static int parse_common(int argc, char **argv, const char *usage, const char **file, bool *debug,
-                        bool *use_syslog)
-{
-	static const struct option opts[] = {
-	        {"config", required_argument, NULL, 'c'},
-	        {"debug", no_argument, NULL, 'd'},
-	        {"syslog", no_argument, NULL, 's'},
-	        {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0},
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			*file = optarg;
-			break;
-		case 'd':
-			if (debug == NULL)
-				goto bad;
-			*debug = true;
-			break;
-		case 's':
-			if (use_syslog == NULL)
-				goto bad;
-			*use_syslog = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return -1; /* help shown */
-		default:
-			goto bad;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "healthd: unexpected argument '%s'\n", argv[optind]);
-		goto bad;
-	}
-	if (*file == NULL) {
-		fprintf(stderr, "healthd: -c FILE is required\n");
-		goto bad;
-	}
-	return 0;
-bad:
-	fputs(usage, stderr);
-	return EXIT_USAGE;
-}
-
-static int cmd_check(int argc, char **argv)
-{
-	const char *file = NULL;
-	int rc = parse_common(argc, argv, usage_check, &file, NULL, NULL);
-	if (rc != 0)
-		return rc < 0 ? EXIT_OK : rc;
-
-	struct config *cfg = load_config(file);
-	if (cfg == NULL)
-		return EXIT_CONFIG;
-	json_t *out = config_to_json(cfg);
-	char *text = out ? json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
-	json_decref(out);
-	config_free(cfg);
-	return text != NULL ? EXIT_OK : EXIT_RUNTIME;
-}
-
-static bool stdout_closed;
-
-static int parse_run(int argc, char **argv, struct engine_opts *o, bool *exit_on_error)
+/* The options of run; check takes -c and -h only (exit_on_error NULL). */
+static int parse_args(int argc, char **argv, const char *usage, struct engine_opts *o,
+                      bool *exit_on_error)
 {
 	static const struct option opts[] = {
 	        {"config", required_argument, NULL, 'c'},
@@ -190,6 +122,8 @@ static int parse_run(int argc, char **argv, struct engine_opts *o, bool *exit_on
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+		if (exit_on_error == NULL && c != 'c' && c != 'h')
+			goto bad;
 		switch (c) {
 		case 'c':
 			o->config_file = optarg;
@@ -210,7 +144,7 @@ static int parse_run(int argc, char **argv, struct engine_opts *o, bool *exit_on
 			*exit_on_error = true;
 			break;
 		case 'h':
-			fputs(usage_run, stdout);
+			fputs(usage, stdout);
 			return -1; /* help shown */
 		default:
 			goto bad;
@@ -226,8 +160,29 @@ static int parse_run(int argc, char **argv, struct engine_opts *o, bool *exit_on
 	}
 	return 0;
 bad:
-	fputs(usage_run, stderr);
+	fputs(usage, stderr);
 	return EXIT_USAGE;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	struct engine_opts o = {0};
+	int rc = parse_args(argc, argv, usage_check, &o, NULL);
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : rc;
+	const char *file = o.config_file;
+
+	struct config *cfg = load_config(file);
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	json_t *out = config_to_json(cfg);
+	char *text = out ? json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (text != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_decref(out);
+	config_free(cfg);
+	return text != NULL ? EXIT_OK : EXIT_RUNTIME;
 }
 
 static bool stdout_closed;
@@ -236,7 +191,7 @@ static int cmd_run(int argc, char **argv)
 {
 	struct engine_opts o = {0};
 	bool exit_on_error = false;
-	int rc = parse_run(argc, argv, &o, &exit_on_error);
+	int rc = parse_args(argc, argv, usage_run, &o, &exit_on_error);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;
 

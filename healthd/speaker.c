@@ -57,6 +57,12 @@ struct speaker *speaker_new(const struct config *cfg, struct event_base *base,
 	case SPEAKER_BIRDC_STDOUT:
 		rc = birdc_stdout_open(sp);
 		break;
+	case SPEAKER_GOBGP:
+		rc = gobgp_open(sp);
+		break;
+	case SPEAKER_FRR:
+		rc = frr_open(sp);
+		break;
 	}
 	if (rc != 0)
 		goto fail;
@@ -235,8 +241,10 @@ void speaker_reannounce(struct speaker *sp)
 	speaker_sync(sp);
 }
 
-int speaker_shutdown(struct speaker *sp, uint32_t timeout_ms)
+int speaker_shutdown(struct speaker *sp)
 {
+	uint32_t timeout_ms = sp->ops->drain_ms ? sp->ops->drain_ms : SPEAKER_DRAIN_MS;
+
 	if (sp->gone)
 		return 0;
 	size_t n = 0;

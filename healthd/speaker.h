@@ -33,6 +33,9 @@ struct speaker_ops {
 	void (*flush)(struct speaker *); /* start sending what is queued; never blocks */
 	/* At exit only: wait up to timeout_ms for the queue to reach the speaker. 0 if it did. */
 	int (*drain)(struct speaker *, uint32_t timeout_ms);
+	/* How long the exit's withdrawals may take; 0: SPEAKER_DRAIN_MS. A speaker driven
+	 * through a client per path (gobgp) needs longer than a pipe to ExaBGP. */
+	uint32_t drain_ms;
 	void (*close)(struct speaker *);
 	/* Optional: sp->cfg and the route table were replaced by a reload. */
 	void (*reconfigure)(struct speaker *);
@@ -77,8 +80,11 @@ bool speaker_announced(const struct speaker *sp, const char *service);
 void speaker_sync(struct speaker *sp);
 /* Announce every announced route again (periodic re-announcement, when configured). */
 void speaker_reannounce(struct speaker *sp);
-/* Withdraw everything announced, then wait (bounded) for it to reach the speaker. */
-int speaker_shutdown(struct speaker *sp, uint32_t timeout_ms);
+#define SPEAKER_DRAIN_MS 2000 /* ExaBGP sends SIGTERM 0.1 s after its shutdown notice */
+
+/* Withdraw everything announced, then wait (bounded by the backend's drain_ms) for it to
+ * reach the speaker. */
+int speaker_shutdown(struct speaker *sp);
 /* For backends: the speaker went away (EOF, EPIPE, a shutdown notice); stops all further
  * writes. speaker_failed: the same, after an I/O error that is not a goodbye. */
 void speaker_gone(struct speaker *sp, const char *why);
@@ -89,5 +95,7 @@ void speaker_free(struct speaker *sp);
 int exabgp_open(struct speaker *sp);
 int bird_open(struct speaker *sp);         /* bird_speaker.c: BIRD's control socket */
 int birdc_stdout_open(struct speaker *sp); /* bird_speaker.c: birdc commands on stdout */
+int gobgp_open(struct speaker *sp);        /* gobgp.c: gobgpd through its gobgp client */
+int frr_open(struct speaker *sp);          /* frr_speaker.c: FRR's bgpd through vtysh */
 
 #endif

@@ -2,6 +2,7 @@
  * pipe, one SIGCHLD handler that reaps every child of healthd, group kills. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/log.h"
+#include "../lib/monotime.h"
 #include "child.h"
 
 extern char **environ;
@@ -442,6 +444,57 @@ fail:
 		close(pfd[1]);
 	*err = rc;
 	return NULL;
+}
+
+int child_wait(struct child *c, const struct timeval *deadline)
+{
+	struct timeval grace;
+	bool graced = false;
+
+	for (;;) {
+		long left = mono_ms_left(deadline);
+		if (!c->reaped) {
+			siginfo_t si;
+			int st;
+			si.si_pid = 0;
+			/* As the reaper does: what is left of the group goes while the leader
+			 * is a zombie, before its pid (the group id) can be reused. */
+			if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == c->pid) {
+				(void)killpg(c->pid, SIGKILL);
+				if (waitpid(c->pid, &st, WNOHANG) == c->pid) {
+					child_unlink(c);
+					c->reaped = true;
+					c->wstatus = st;
+				}
+			}
+		}
+		if (c->reaped && (c->eof || c->fd < 0)) {
+			c->eof = true;
+			child_finish(c);
+			return 0;
+		}
+		if (c->reaped && !graced) {
+			mono_deadline(&grace, CHILD_GRACE_MS);
+			graced = true;
+		}
+		if (graced && mono_ms_left(&grace) <= 0) {
+			(void)child_drain(c);
+			child_finish(c);
+			return 0;
+		}
+		if (left <= 0)
+			return -1;
+		struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+		int wait = left < 10 ? (int)left : 10; /* the reap is polled, not signalled */
+		if (c->fd >= 0 && poll(&pfd, 1, wait) > 0 && child_drain(c) == 1) {
+			c->eof = true;
+			child_close(c);
+		} else if (c->fd < 0) {
+			struct timespec ts = {0, (long)wait * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	}
 }
 
 const char *child_output(const struct child *c, size_t *len)

@@ -42,6 +42,11 @@ void child_shutdown(void);
 /* Start a child. NULL with *err set to an errno (ENOENT: no such command) on failure. */
 struct child *child_spawn(struct event_base *base, const struct child_spec *spec,
                           child_done_fn done, void *arg, int *err);
+/* At exit only, when the loop cannot run (a signal handler's shutdown): read c's output
+ * and reap it synchronously until it ends or the deadline (monotime.h) passes. 0: it
+ * ended and its done callback ran (it may have freed c); -1: the deadline came first,
+ * c is untouched (child_free kills it). */
+int child_wait(struct child *c, const struct timeval *deadline);
 /* The captured output, NUL-terminated; never NULL. */
 const char *child_output(const struct child *c, size_t *len);
 /* True when the child wrote more than max_output bytes. */

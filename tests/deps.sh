@@ -12,10 +12,12 @@ set -eu
 
 DEFAULT_PKGS=(
 	build-essential pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev libldns-dev check
-	exabgp bird2 nginx-light iproute2 procps
+	exabgp bird2 gobgpd frr nginx-light iproute2 procps
 	knot knot-dnsutils
 	openssl ca-certificates python3
 	clang libclang-rt-dev
+	man-db groff-base systemd prometheus
+	debhelper lintian fakeroot
 )
 if [ $# -gt 0 ]; then PKGS=("$@"); else PKGS=("${DEFAULT_PKGS[@]}"); fi
 
@@ -38,7 +40,8 @@ fi
 # Daemons of these packages that may run already (the operator's own): left alone.
 running_before() { pgrep -x "$1" >/dev/null 2>&1; }
 declare -A before=()
-for d in nginx bird exabgp; do running_before "$d" && before[$d]=1; done
+FRR_DAEMONS="watchfrr zebra bgpd staticd"
+for d in nginx bird exabgp $FRR_DAEMONS; do running_before "$d" && before[$d]=1; done
 
 POLICY=/usr/sbin/policy-rc.d
 made_policy=0
@@ -59,9 +62,9 @@ apt-get install -y --no-install-recommends "${missing[@]}"
 
 # Belt and braces: a daemon that a package script started anyway (it was not
 # running before) is stopped through the package's own pid file.
-for d in nginx bird exabgp; do
+for d in nginx bird exabgp $FRR_DAEMONS; do
 	[ -n "${before[$d]:-}" ] && continue
-	for pf in "/run/$d.pid" "/run/$d/$d.pid" "/var/run/$d.pid" "/var/run/$d/$d.pid"; do
+	for pf in "/run/$d.pid" "/run/$d/$d.pid" "/var/run/$d.pid" "/var/run/$d/$d.pid" "/run/frr/$d.pid"; do
 		[ -s "$pf" ] || continue
 		pid=$(cat "$pf")
 		case $pid in '' | *[!0-9]*) continue ;; esac

@@ -204,14 +204,14 @@ cat >"$T/bad.json" <<EOF
 		"checks": [ { "type": "http", "url": "http://$NAME/", "expect_body_regex": "([a-z" } ] } ]
 }
 EOF
-"$HEALTHD" run -c "$T/bad.json" </dev/null >"$T/bad.out" 2>"$T/bad.err"
+"$HEALTHD" run --exit-on-error -c "$T/bad.json" </dev/null >"$T/bad.out" 2>"$T/bad.err"
 rc=$?
 if [ "$rc" -eq 1 ] && [ ! -s "$T/bad.out" ] &&
 	grep -q "bad.json:3:.*services\[0\].checks\[0\].url: host \"$NAME\" is a name" "$T/bad.err" &&
 	grep -q 'services\[0\].checks\[0\].expect_body_regex: invalid POSIX extended regular expression' "$T/bad.err"; then
-	ok "a bad http check: healthd run exits 1, says where, announces nothing"
+	ok "a bad http check: healthd run --exit-on-error exits 1, says where, announces nothing"
 else
-	not_ok "a bad http check: healthd run exits 1, says where, announces nothing" "exit $rc" "$(head -3 "$T/bad.err")"
+	not_ok "a bad http check: healthd run --exit-on-error exits 1, says where, announces nothing" "exit $rc" "$(head -3 "$T/bad.err")"
 fi
 
 it_finish

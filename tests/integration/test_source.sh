@@ -46,7 +46,7 @@ EOF
 
 H=http://127.0.0.1:$HTTP_PORT
 tcp_check() { printf '{ "type": "tcp", "host": "127.0.0.1", "port": %s, "send": "GET /ok?%s HTTP/1.0\\\\r\\\\n\\\\r\\\\n", "expect": "200 OK"%s }' "$HTTP_PORT" "$1" "${2:+, $2}"; }
-exec_check() { printf '{ "type": "exec", "command": [ "python3", "%s", "%s", "%s", "%s" ]%s }' "$T/from_source.py" "$T/env.txt" "$HTTP_PORT" "$1" "${2:+, $2}"; }
+exec_check() { printf '{ "type": "exec", "command": [ "/usr/bin/python3", "%s", "%s", "%s", "%s" ]%s }' "$T/from_source.py" "$T/env.txt" "$HTTP_PORT" "$1" "${2:+, $2}"; }
 
 cat >"$T/healthd.json" <<EOF
 {
@@ -129,13 +129,13 @@ else
 	not_ok "healthd check refuses a source not on any interface, at each path that sets it" \
 		"exit $rc" "got: $(cat "$T/foreign.err")" "want: $want1" "want: $want2"
 fi
-"$HEALTHD" run -c "$T/foreign.json" </dev/null >"$T/foreign.out" 2>"$T/foreign.err"
+"$HEALTHD" run --exit-on-error -c "$T/foreign.json" </dev/null >"$T/foreign.out" 2>"$T/foreign.err"
 rc=$?
 if [ "$rc" -eq 1 ] && [ ! -s "$T/foreign.out" ] && grep -qxF "$want1" "$T/foreign.err" &&
 	grep -qxF "$want2" "$T/foreign.err"; then
-	ok "healthd run refuses it too: exit 1, nothing on stdout"
+	ok "healthd run --exit-on-error refuses it too: exit 1, nothing on stdout"
 else
-	not_ok "healthd run refuses it too: exit 1, nothing on stdout" "exit $rc" "$(head -3 "$T/foreign.err")"
+	not_ok "healthd run --exit-on-error refuses it too: exit 1, nothing on stdout" "exit $rc" "$(head -3 "$T/foreign.err")"
 fi
 
 sed 's/"source": { "ipv4": "198.51.100.7" }$/&, "source_check": false/' "$T/foreign.json" >"$T/foreign-off.json"

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../../lib/monotime.h"
 #include "../../probes/child.h"
 #include "testlib.h"
 
@@ -71,6 +72,39 @@ START_TEST(test_cap)
 	ck_assert_str_eq(child_output(c, &len), "");
 	ck_assert_uint_eq(len, 0);
 	child_free(c);
+}
+END_TEST
+
+/* child_wait: without the loop, the output is read, the child reaped and done called;
+ * at the deadline it gives up and the child still runs until freed. */
+START_TEST(test_wait_without_loop)
+{
+	const char *argv[] = {"sh", "-c", "sleep 0.1; printf bye; exit 3", NULL};
+	struct child_spec spec = {.argv = argv, .max_output = CHILD_OUTPUT_DEFAULT};
+	struct timeval deadline;
+	int err = 0, st = -1;
+
+	struct child *c = child_spawn(tl_base, &spec, child_done, &st, &err);
+	ck_assert_ptr_nonnull(c);
+	mono_deadline(&deadline, 3000);
+	ck_assert_int_eq(child_wait(c, &deadline), 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ck_assert_str_eq(child_output(c, NULL), "bye");
+	child_free(c);
+	tl_assert_no_children();
+
+	const char *slow[] = {"sleep", "5", NULL};
+	spec.argv = slow;
+	st = -1;
+	c = child_spawn(tl_base, &spec, child_done, &st, &err);
+	ck_assert_ptr_nonnull(c);
+	uint64_t start = tl_now_ms();
+	mono_deadline(&deadline, 100);
+	ck_assert_int_eq(child_wait(c, &deadline), -1);
+	ck_assert_int_eq(st, -1);
+	ck_assert_uint_lt(tl_now_ms() - start, 1000);
+	child_free(c); /* killed; the reaper collects it */
+	tl_assert_no_children();
 }
 END_TEST
 
@@ -165,6 +199,7 @@ static Suite *child_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_capture);
 	tcase_add_test(tc, test_cap);
+	tcase_add_test(tc, test_wait_without_loop);
 	tcase_add_test(tc, test_spawn_errors);
 	tcase_add_test(tc, test_free_running);
 	tcase_add_test(tc, test_orphans_reaped);

@@ -258,7 +258,7 @@ static const struct error_case error_cases[] = {
          "\"neighbors\": [\" x\"],\n"
          "   \"checks\": [" TCP53 "]}]}\n",
          "t.json:1:14: speaker.type: unknown speaker type \"quagga\" (valid types: exabgp, "
-         "bird, birdc-stdout)\n"
+         "bird, birdc-stdout, gobgp, frr)\n"
          "t.json:1:68: speaker.neighbors[2]: expected non-empty string\n"
          "t.json:1:73: speaker.ack_timeout: must be greater than 0\n"
          "t.json:2:10: log.facility: unknown facility \"local8\" (valid: daemon, user, "

@@ -220,7 +220,7 @@ START_TEST(test_shutdown_withdraws_and_drains)
 	char out[4096] = "";
 	lab_init(&l);
 	speaker_set(l.sp, &l.cfg->services[0], announce_of(&l));
-	ck_assert_int_eq(speaker_shutdown(l.sp, 500), 0);
+	ck_assert_int_eq(speaker_shutdown(l.sp), 0);
 	drain(l.from_stdout, out, sizeof(out), 200);
 	ck_assert_str_eq(out, "announce route 192.0.2.53/32 next-hop self med 100\n"
 	                      "withdraw route 192.0.2.53/32 next-hop self\n");
