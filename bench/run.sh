@@ -215,7 +215,7 @@ run_single() { # run_single py|dropin|run DIR
 	dropin) "$HEALTHD" "${flags[@]}" <&7 >"$d/out" 2>"$d/err" & ;;
 	run)
 		cat >"$d/healthd.json" <<EOF
-{ "speaker": { "type": "exabgp" },
+{ "speaker": { "type": "exabgp" }, "allow_root_exec": true,
   "defaults": { "interval": "${I1}s", "fast_interval": "${F1}s", "timeout": "90ms", "rise": 2, "fall": 2 },
   "services": [ { "name": "s1", "prefixes": [ "192.0.2.1/32" ],
                   "checks": [ { "type": "exec", "shell": true, "command": "$cmd" } ] } ] }
@@ -233,7 +233,7 @@ TCPCMD="bash -c 'exec 3<>/dev/tcp/127.0.0.1/$PORT'"
 config_many() { # config_many N tcp|exec FILE
 	local n=$1 kind=$2 f=$3 i chk
 	{
-		printf '{ "speaker": { "type": "exabgp" },\n'
+		printf '{ "speaker": { "type": "exabgp" }, "allow_root_exec": true,\n'
 		printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "500ms", "rise": 2, "fall": 2 },\n'
 		printf '  "services": [\n'
 		for ((i = 0; i < n; i++)); do

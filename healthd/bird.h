@@ -76,6 +76,8 @@ struct bird_io {
 	 * to write, or until the deadline (monotime.h). */
 	void (*run)(struct bird *, const struct timeval *deadline);
 	void (*close)(struct bird *);
+	/* Optional: fill the gauges of b->sp->stats (speaker_ops.gauges). */
+	void (*gauges)(struct bird *);
 };
 
 struct bird_mode_ops {

@@ -187,6 +187,9 @@ static void bird_sock_kick(struct bird_sock *s)
 	if (s->state != BIRD_READY || s->head == NULL || s->head_sent)
 		return;
 	log_debug("bird <- %s", s->head->text);
+	s->b->sp->stats.commands++;
+	if (strcmp(s->head->text, "configure") == 0)
+		s->b->sp->stats.configures++;
 	evbuffer_add_printf(s->out, "%s\n", s->head->text);
 	s->head_sent = true;
 	ms_to_tv(&tv, BIRD_CMD_TIMEOUT_MS);
@@ -224,6 +227,8 @@ static void bird_sock_hello(struct bird_sock *s)
 	        "connected to BIRD at %s (%s)", s->path, s->reply.msg);
 	evtimer_del(s->cmd_timer);
 	s->state = BIRD_READY;
+	if (s->b->sp->stats.connects++ > 0)
+		s->b->sp->stats.reconnects++;
 	s->logged_errno = 0;
 	bird_reply_init(&s->reply);
 	s->b->mode->ready(s->b);
@@ -276,6 +281,7 @@ static int bird_sock_line(struct bird_sock *s, const char *line, size_t len)
 		log_info("BIRD at %s answers again", s->path);
 	s->troubles = 0;
 	log_debug("bird -> %04d %s (%s)", r.code, r.msg, c->text);
+	speaker_stats_reply(&s->b->sp->stats, r.code);
 	c->done(s->b, &r, c->arg);
 	free(c);
 	if (s->fd < 0)
@@ -464,12 +470,21 @@ static void bird_sock_close(struct bird *b)
 	b->io_priv = NULL;
 }
 
+static void bird_sock_gauges(struct bird *b)
+{
+	struct bird_sock *s = b->io_priv;
+	b->sp->stats.unacked = s->head_sent ? 1 : 0;
+	b->sp->stats.backlog_bytes = evbuffer_get_length(s->out);
+	b->sp->stats.connected = s->state == BIRD_READY;
+}
+
 static const struct bird_io bird_sock_io = {
         .name = "bird",
         .answers = true,
         .send = bird_sock_send,
         .run = bird_sock_run,
         .close = bird_sock_close,
+        .gauges = bird_sock_gauges,
 };
 
 int bird_sock_open(struct bird *b)

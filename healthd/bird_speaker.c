@@ -61,6 +61,13 @@ static void bird_reconfigure(struct speaker *sp)
 		b->mode->reconfigure(b);
 }
 
+static void bird_gauges(struct speaker *sp)
+{
+	struct bird *b = sp->priv;
+	if (b->io != NULL && b->io->gauges != NULL)
+		b->io->gauges(b);
+}
+
 static const struct speaker_ops bird_ops = {
         .name = "bird",
         .announce = bird_changed,
@@ -69,6 +76,7 @@ static const struct speaker_ops bird_ops = {
         .reconfigure = bird_reconfigure,
         .drain = bird_drain,
         .close = bird_close,
+        .gauges = bird_gauges,
 };
 
 static int bird_open_io(struct speaker *sp, int (*io_open)(struct bird *))

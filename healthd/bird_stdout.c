@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "bird.h"
@@ -52,6 +53,9 @@ static int birdc_send(struct bird *b, const char *cmd, bird_done_fn done, void *
 	if (outbuf_line(o->out, cmd) != 0)
 		return -1;
 	log_debug("birdc <- %s", cmd);
+	b->sp->stats.commands++;
+	if (strcmp(cmd, "configure") == 0)
+		b->sp->stats.configures++;
 	outbuf_flush(o->out);
 	return 1;
 }
@@ -78,12 +82,20 @@ static void birdc_close(struct bird *b)
 	b->io_priv = NULL;
 }
 
+static void birdc_gauges(struct bird *b)
+{
+	struct birdc_out *o = b->io_priv;
+	b->sp->stats.backlog_bytes = outbuf_pending(o->out);
+	b->sp->stats.connected = !b->sp->gone;
+}
+
 static const struct bird_io birdc_io = {
         .name = "birdc-stdout",
         .answers = false,
         .send = birdc_send,
         .run = birdc_run,
         .close = birdc_close,
+        .gauges = birdc_gauges,
 };
 
 int birdc_stdout_io_open(struct bird *b)

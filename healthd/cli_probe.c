@@ -284,9 +284,11 @@ static struct config *cli_build(const struct cli_args *a, struct config_error *e
 	json_t *check = json_pack("{s:s}", "type", a->type);
 	for (size_t i = 0; check != NULL && i < a->nkeys; i++)
 		json_object_set(check, a->keys[i].key, a->keys[i].cand[a->keys[i].chosen]);
-	/* One run has no interval; a day's leaves any --timeout valid. */
-	json_t *root = json_pack("{s:[{s:s, s:[s], s:s, s:[o]}]}", "services", "name", "probe",
-	                         "prefixes", CLI_PREFIX, "interval", "24h", "checks", check);
+	/* One run has no interval; a day's leaves any --timeout valid. The operator runs
+	 * this command as whom they choose: an exec probe runs as them, root included. */
+	json_t *root = json_pack("{s:b, s:[{s:s, s:[s], s:s, s:[o]}]}", "allow_root_exec", 1,
+	                         "services", "name", "probe", "prefixes", CLI_PREFIX, "interval",
+	                         "24h", "checks", check);
 	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
 	struct config *cfg = text != NULL ? config_load_string(text, CLI_NAME, err) : NULL;
 	free(text);

@@ -18,7 +18,20 @@
 #define CONFIG_DEFAULT_ACK_TIMEOUT 5000
 
 static const char *const top_keys[] = {
-        "source", "source_check", "speaker", "log", "defaults", "services", "fleet", NULL,
+        "source",
+        "source_check",
+        "speaker",
+        "log",
+        "control",
+        "defaults",
+        "services",
+        "fleet",
+        /* config_process.c's */
+        "user",
+        "group",
+        "allow_root_exec",
+        "limits",
+        NULL,
 };
 static const char *const speaker_keys[] = {
         "type",
@@ -326,14 +339,17 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	config_level_source(ld, top, &ld->cfg->source);
 	ld->cfg->source_check = true; /* checked in config_level_check_sources */
 	cfg_bool(ld->e, top, "source_check", &ld->cfg->source_check);
+	config_process_read(ld, top);
 	config_speaker(ld, top);
 	config_log(ld, top);
+	config_control(ld, top);
 	config_defaults(ld, top, &defaults);
 	config_services(ld, top, &defaults);
 	config_fleet(ld, top);
 	config_level_check_sources(ld);
 	config_bird_check(ld);
 	config_frr_check(ld);
+	config_process_check(ld);
 }
 
 /* text is NUL-terminated at len (the position index reads it as a C string). */
@@ -431,11 +447,13 @@ void config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->file);
+	config_process_free(&cfg->process);
 	cfg_strv_free(cfg->speaker.neighbors);
 	config_bird_free(&cfg->speaker.bird);
 	config_gobgp_free(&cfg->speaker.gobgp);
 	config_frr_free(&cfg->speaker.frr);
 	config_fleet_free(&cfg->fleet);
+	control_cfg_free(&cfg->control);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);
 	free(cfg->services);

@@ -7,11 +7,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "../probes/net.h"
 #include "../probes/probe.h"
 #include "../lib/cfgerr.h"
 #include "damping.h"
+#include "control_cfg.h"
 #include "prefix.h"
 
 /* Defaults when no level sets them. */
@@ -165,13 +167,31 @@ struct fleet_cfg {
 	char *token_file;        /* NULL: no token */
 };
 
+/* Who healthd runs as, and the limits it enforces on itself (config_process.c). */
+#define CONFIG_DEFAULT_MAX_RUNNING    256
+#define CONFIG_DEFAULT_MAX_READ_BYTES (32 * 1024 * 1024)
+#define CONFIG_DEFAULT_MAX_OPEN_FILES 1024
+
+struct process_cfg {
+	char *user;  /* drop root to this user before the first probe; NULL: stay */
+	char *group; /* its group: the user's primary group unless set; NULL with user */
+	uid_t uid;   /* resolved when the config is loaded: a missing user is an error */
+	gid_t gid;
+	bool allow_root_exec;    /* exec checks may run while healthd is root */
+	unsigned max_running;    /* probe runs at once */
+	size_t max_read_bytes;   /* bytes one probe run may read */
+	unsigned max_open_files; /* RLIMIT_NOFILE, soft and hard */
+};
+
 struct config {
 	char *file;
+	struct process_cfg process;
 	struct source_addr source;
 	bool source_check; /* refuse a source not configured locally (DNS issue) */
 	struct speaker_cfg speaker;
 	struct log_cfg log;
 	struct fleet_cfg fleet;
+	struct control_cfg control; /* the control endpoint (control.c); off by default */
 	struct timing defaults;
 	struct service_cfg *services;
 	size_t nservices;

@@ -125,6 +125,7 @@ json_t *config_to_json(const struct config *cfg)
 
 	json_object_set_new(o, "source", cj_source(&cfg->source));
 	json_object_set_new(o, "source_check", json_boolean(cfg->source_check));
+	config_process_to_json(o, &cfg->process);
 
 	json_object_set_new(o, "speaker", config_speaker_to_json(cfg));
 
@@ -136,6 +137,10 @@ json_t *config_to_json(const struct config *cfg)
 	json_object_set_new(o, "log", log);
 	if (cfg->fleet.peers != NULL)
 		json_object_set_new(o, "fleet", config_fleet_to_json(&cfg->fleet));
+
+	json_t *control = control_cfg_to_json(&cfg->control);
+	if (control != NULL)
+		json_object_set_new(o, "control", control);
 
 	json_t *defaults = json_object();
 	cj_timing(defaults, &cfg->defaults);

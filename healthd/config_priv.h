@@ -96,6 +96,17 @@ int config_neighbors(struct config_error *e, const json_t *obj, const char *key,
 const char *config_log_facility_name(int facility); /* "daemon", "local0", ... */
 const char *config_log_level_name(int level);       /* "error", "warning", ... */
 
+/* config_process.c: "user", "group", "allow_root_exec", "limits" of the top object. */
+void config_process_read(struct config_loader *ld, const json_t *top);
+/* Refuse exec checks that would run as root; call once all services are read. */
+void config_process_check(struct config_loader *ld);
+void config_process_to_json(json_t *o, const struct process_cfg *pc);
+void config_process_free(struct process_cfg *pc);
+
+/* config_control.c */
+/* The "control" section (top at e->base). */
+void config_control(struct config_loader *ld, const json_t *top);
+
 /* config_bird.c */
 int config_speaker_type(const char *name, enum speaker_type *out); /* 0, or -1 if unknown */
 const char *config_speaker_type_name(enum speaker_type t);

@@ -16,10 +16,12 @@
 #include "../lib/log.h"
 #include "../lib/monotime.h"
 #include "../probes/child.h"
+#include "control.h"
 #include "engine_priv.h"
 #include "exitcode.h"
 #include "fleet.h"
 #include "ifaddr.h"
+#include "process.h"
 
 static uint32_t engine_jitter(uint32_t range_ms)
 {
@@ -70,10 +72,13 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 
 	log_debug("%s: %s: %s (%s) %s, %.1fms", es->cfg->name, p->label,
 	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0);
+	engine_stats_result(ec, r);
 	if (service_feed_result(svc, ec->index, hr)) {
 		log_info("service %s: %s -> %s (%s: %s, %s, %.1fms)", es->cfg->name,
 		         health_state_name(old), health_state_name(svc->state), p->label, ri->code,
 		         r->detail[0] ? r->detail : ri->text, r->latency_us / 1000.0);
+		engine_stats_state(es, old, "%s: %s, %s", p->label, ri->code,
+		                   r->detail[0] ? r->detail : ri->text);
 		engine_publish(es);
 	}
 	if (!es->eng->stopping)
@@ -83,6 +88,8 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 static void engine_check_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine_check *ec = arg;
+	if (ec->probe->running)
+		ec->stats.skipped++; /* probe_run leaves a run already going alone */
 	probe_run(ec->probe, ec->es->eng->base);
 }
 
@@ -144,6 +151,11 @@ static void engine_service_poll(evutil_socket_t fd, short what, void *arg)
 			         health_state_name(es->svc->state),
 			         missing ? "an address of the service is not configured locally"
 			                 : "the service's addresses are configured again");
+			engine_stats_state(
+			        es, old, "%s",
+			        missing ? "an address of the service is not configured "
+			                  "locally"
+			                : "the service's addresses are configured again");
 			engine_publish(es);
 		}
 		if (missing != NULL && !was)
@@ -158,6 +170,8 @@ static void engine_service_poll(evutil_socket_t fd, short what, void *arg)
 			log_info("service %s: %s -> %s (disable file %s %s)", cfg->name,
 			         health_state_name(old), health_state_name(es->svc->state),
 			         cfg->disable_file, disabled ? "present" : "removed");
+			engine_stats_state(es, old, "disable file %s %s", cfg->disable_file,
+			                   disabled ? "present" : "removed");
 			engine_publish(es);
 		}
 	}
@@ -171,6 +185,7 @@ struct engine_service *engine_service_new(struct engine *eng, const struct servi
 	es->eng = eng;
 	es->cfg = cfg;
 	es->svc = service_new(cfg);
+	engine_stats_init(es);
 	es->checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*es->checks));
 	if (es->svc == NULL || es->checks == NULL || engine_safety_new(es) != 0)
 		goto fail;
@@ -398,6 +413,9 @@ struct engine *engine_new(const struct engine_opts *o, struct config *cfg, char 
 	}
 	eng->opts = *o;
 	eng->cfg = cfg;
+	clock_gettime(CLOCK_REALTIME, &eng->started_at);
+	if (cfg != NULL)
+		eng->loaded_at = eng->started_at;
 	event_set_log_callback(engine_libevent_log);
 	eng->base = event_base_new();
 	if (eng->base == NULL)
@@ -427,6 +445,8 @@ struct engine *engine_new(const struct engine_opts *o, struct config *cfg, char 
 	}
 	if (engine_speaker_open(eng) != 0 || engine_services_build(eng) != 0)
 		goto fail;
+	if (control_start(eng) != 0)
+		goto fail;
 	return eng;
 fail:
 	for (size_t i = 0; errors != NULL && i < nerrors; i++)
@@ -447,6 +467,17 @@ int engine_run(struct engine *eng)
 	signal(SIGUSR2, SIG_IGN);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 
+	/* What needs root is done (files opened, BIRD's socket connected) and no probe has run
+	 * yet: become the configured user now. A config that comes later is applied by the
+	 * reload (reload_start). */
+	if (eng->cfg != NULL && !eng->hold) {
+		char why[512];
+		engine_state_owner(eng, &eng->cfg->process);
+		if (process_apply(&eng->cfg->process, why, sizeof(why)) != 0) {
+			log_err("%s", why);
+			return EXIT_RUNTIME;
+		}
+	}
 	eng->started = true;
 	engine_fleet_update(eng);
 	for (size_t i = 0; i < eng->nservices; i++)
@@ -471,6 +502,8 @@ void engine_free(struct engine *eng)
 {
 	if (eng == NULL)
 		return;
+	control_free(eng->ctl);
+	eng->ctl = NULL;
 	for (size_t i = 0; i < eng->nservices; i++)
 		engine_service_free(eng->services[i]);
 	free(eng->services);

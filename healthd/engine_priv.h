@@ -3,6 +3,10 @@
  *   engine.c         the loop, signals, one service's checks and timers, publishing
  *   engine_reload.c  SIGHUP and a config file that failed: re-read, compare, apply
  *   engine_state.c   the state file written on every change of what the speaker was told
+ *   engine_stats.c   what the metrics and /status read: results, transitions, since when
+ *
+ * The control endpoint (control*.c, metrics.c, status.c) reads this too, and changes the
+ * run state only through engine_service_disable_api().
  *
  * The engine owns everything here; the config it runs (eng->cfg) is an immutable value
  * it owns too, and every engine_service points into it. */
@@ -12,11 +16,41 @@
 #include <event2/event.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "config.h"
 #include "engine.h"
 #include "service.h"
 #include "speaker.h"
+
+struct control;
+
+/* Latency buckets (seconds, upper bounds): loopback answers in 100us, slow checks in s. */
+#define ENGINE_LATENCY_BUCKETS 16
+extern const double engine_latency_bounds[ENGINE_LATENCY_BUCKETS];
+#define ENGINE_NSTATES (HS_DISABLED + 1)
+
+/* One check's counters since it was built (a reload that changes the check starts them
+ * again: Prometheus takes a counter reset). */
+struct engine_check_stats {
+	uint64_t runs;     /* results */
+	uint64_t timeouts; /* results with reason timeout */
+	uint64_t skipped;  /* runs due while the previous was still going */
+	uint64_t failures[PR_COUNT];
+	uint64_t buckets[ENGINE_LATENCY_BUCKETS]; /* by the first bound >= latency; +Inf: runs */
+	double latency_sum;                       /* seconds */
+	struct timespec at;                       /* CLOCK_REALTIME of the last result */
+	bool has_failure;
+	enum probe_reason last_failure;
+};
+
+/* One service's standing for the status and metrics; kept when a reload rebuilds it. */
+struct engine_service_stats {
+	struct timeval since;     /* CLOCK_MONOTONIC: the current state began */
+	struct timespec since_at; /* CLOCK_REALTIME of the same moment */
+	char why[256];            /* the reason of the last change */
+	uint64_t transitions[ENGINE_NSTATES][ENGINE_NSTATES]; /* [from][to] */
+};
 
 struct engine_check {
 	struct engine_service *es;
@@ -24,6 +58,7 @@ struct engine_check {
 	const struct check_cfg *cfg;
 	struct probe *probe; /* built from cfg; owned */
 	struct event *timer;
+	struct engine_check_stats stats;
 };
 
 struct engine_service {
@@ -35,6 +70,7 @@ struct engine_service {
 	struct event *poll_timer;
 	bool poll_failed;             /* the disable file could not be looked at: said once */
 	struct engine_safety *safety; /* damping and the fleet guard (engine_safety.c) */
+	struct engine_service_stats stats;
 };
 
 struct engine {
@@ -68,6 +104,14 @@ struct engine {
 	char *state_file; /* NULL: none */
 	struct event *state_ev;
 	bool state_failed;
+
+	/* engine_stats.c: the process and its config, for the metrics and /status */
+	struct timespec started_at; /* CLOCK_REALTIME */
+	struct timespec loaded_at;  /* the running config was loaded; 0 while none */
+	struct timespec reload_at;  /* the last reload; 0 while none was tried */
+	bool reload_ok;             /* its result */
+
+	struct control *ctl; /* the control endpoint (control.c); NULL while off */
 };
 
 /* engine.c */
@@ -106,11 +150,26 @@ uint64_t engine_safety_hold_left_ms(const struct engine_service *es);
 void engine_fleet_update(struct engine *eng);
 /* Stopping: no more polls, no hold_down timer. */
 void engine_safety_stop(struct engine *eng);
+/* engine_stats.c */
+void engine_stats_result(struct engine_check *ec, const struct probe_result *r);
+/* The service's state changed from old (why: printf-like, for /status). */
+void engine_stats_state(struct engine_service *es, enum health_state old, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* A fresh service: in its state since now. */
+void engine_stats_init(struct engine_service *es);
+/* Disable or enable a service through the control endpoint (changes, logs and publishes);
+ * true when its state changed. */
+bool engine_service_disable_api(struct engine_service *es, bool disabled, const char *why);
+/* The service of that name, or NULL. */
+struct engine_service *engine_service_find(struct engine *eng, const char *name);
 
 /* engine_state.c */
 int engine_state_init(struct engine *eng);
 /* The speaker told something: write the state file at the end of this loop iteration. */
 void engine_state_changed(void *arg);
+/* healthd is about to become process->user: the state file and healthd's own default
+ * directory become that user's, so that it can still replace the file. */
+void engine_state_owner(struct engine *eng, const struct process_cfg *process);
 /* Write it now (at exit). */
 void engine_state_flush(struct engine *eng);
 void engine_state_free(struct engine *eng);

@@ -17,7 +17,9 @@
 #include "../lib/log.h"
 #include "../lib/monotime.h"
 #include "config_diff.h"
+#include "control.h"
 #include "engine_priv.h"
+#include "process.h"
 #include "statefile.h"
 
 #define ENGINE_WATCH_MS       2000
@@ -181,6 +183,13 @@ static void reload_apply(struct engine *eng, struct config *cur)
 	}
 
 	/* Everything that can fail comes before the first change to the running state. */
+	char why[512];
+	if (process_apply(&cur->process, why, sizeof(why)) != 0) {
+		log_err("reload refused: %s; keeping the running configuration", why);
+		config_diff_free(&d);
+		config_free(cur);
+		return;
+	}
 	svcs = calloc(cur->nservices + 1, sizeof(*svcs));
 	if (svcs == NULL)
 		goto oom;
@@ -214,6 +223,7 @@ static void reload_apply(struct engine *eng, struct config *cur)
 				                            old->checks[j].cfg);
 			service_adopt(svcs[i]->svc, old->svc, same);
 			engine_safety_adopt(svcs[i], old);
+			svcs[i]->stats = old->stats; /* the same standing, since the same time */
 		}
 	}
 	for (size_t i = 0; i < eng->nservices; i++)
@@ -253,6 +263,15 @@ refuse:
 static void reload_start(struct engine *eng, struct config *cur)
 {
 	bool keep = false;
+	char why[512];
+
+	engine_state_owner(eng, &cur->process);
+	if (process_apply(&cur->process, why, sizeof(why)) != 0) {
+		log_err("%s: %s; still waiting for a configuration healthd can run",
+		        eng->opts.config_file, why);
+		config_free(cur);
+		return;
+	}
 	if (eng->sp != NULL) {
 		json_t *a = config_speaker_to_json(eng->cfg), *b = config_speaker_to_json(cur);
 		keep = a != NULL && b != NULL && json_equal(a, b);
@@ -295,7 +314,7 @@ static void reload_start(struct engine *eng, struct config *cur)
 	         eng->nservices == 1 ? "" : "s");
 }
 
-void engine_reload(struct engine *eng, const char *why)
+static void reload_read(struct engine *eng, const char *why)
 {
 	struct config_error err;
 
@@ -326,6 +345,22 @@ void engine_reload(struct engine *eng, const char *why)
 		reload_start(eng, cur);
 	else
 		reload_apply(eng, cur);
+}
+
+void engine_reload(struct engine *eng, const char *why)
+{
+	const struct config *before = eng->cfg;
+
+	if (eng->stopping)
+		return;
+	reload_read(eng, why);
+	/* Applied: a new config value runs (an unchanged file is a new value too). */
+	clock_gettime(CLOCK_REALTIME, &eng->reload_at);
+	eng->reload_ok = eng->cfg != before && eng->nerrors == 0;
+	if (eng->cfg != before) {
+		eng->loaded_at = eng->reload_at;
+		control_reload(eng);
+	}
 }
 
 void engine_reload_free(struct engine *eng)

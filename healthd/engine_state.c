@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libgen.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../lib/log.h"
 #include "engine_priv.h"
@@ -43,13 +45,29 @@ int engine_state_init(struct engine *eng)
 		eng->state_file = statefile_default_path(eng->opts.config_file);
 		/* The default directory is healthd's own: made when missing. */
 		if (eng->state_file != NULL && getenv("STATE_DIRECTORY") == NULL &&
-		    mkdir("/var/lib/healthd", 0755) != 0 && errno != EEXIST)
-			log_debug("mkdir /var/lib/healthd: %s", strerror(errno));
+		    mkdir(STATEFILE_DIR, 0755) != 0 && errno != EEXIST)
+			log_debug("mkdir %s: %s", STATEFILE_DIR, strerror(errno));
 	}
 	if (eng->state_file == NULL)
 		return -1;
 	eng->state_ev = evtimer_new(eng->base, state_cb, eng);
 	return eng->state_ev != NULL ? 0 : -1;
+}
+
+void engine_state_owner(struct engine *eng, const struct process_cfg *process)
+{
+	if (eng->state_file == NULL || process->user == NULL || geteuid() != 0 || process->uid == 0)
+		return;
+	char *copy = strdup(eng->state_file);
+	const char *dir = copy != NULL ? dirname(copy) : NULL;
+	/* Only healthd's own directory: $STATE_DIRECTORY is systemd's to own, and a path
+	 * named by --state-file is the operator's. */
+	if (dir != NULL && strcmp(dir, STATEFILE_DIR) == 0 &&
+	    chown(dir, process->uid, process->gid) != 0)
+		log_warn("chown %s: %s", dir, strerror(errno));
+	if (chown(eng->state_file, process->uid, process->gid) != 0 && errno != ENOENT)
+		log_warn("chown %s: %s", eng->state_file, strerror(errno));
+	free(copy);
 }
 
 void engine_state_changed(void *arg)

@@ -170,6 +170,10 @@ static void exabgp_line(struct speaker *sp, char *line)
 	char *cmd;
 
 	enum exabgp_input in = exabgp_classify(line);
+	if (in == EXABGP_IN_DONE)
+		sp->stats.acks_done++;
+	else if (in == EXABGP_IN_ERROR)
+		sp->stats.acks_error++;
 	if ((in == EXABGP_IN_DONE || in == EXABGP_IN_ERROR) && x->ack_late > 0) {
 		x->ack_late--; /* the ack of a command forgotten after ack_timeout */
 		if (in == EXABGP_IN_ERROR)
@@ -273,6 +277,7 @@ static int exabgp_queue(struct speaker *sp, const struct speaker_route *r, bool 
 		return -1;
 	}
 	log_debug("exabgp <- %s", line);
+	sp->stats.commands++;
 	exabgp_ack_push(x, line);
 	return 0;
 }
@@ -328,6 +333,14 @@ static void exabgp_close(struct speaker *sp)
 	sp->priv = NULL;
 }
 
+static void exabgp_gauges(struct speaker *sp)
+{
+	struct exabgp *x = sp->priv;
+	sp->stats.unacked = x->ack_count + x->ack_late;
+	sp->stats.backlog_bytes = outbuf_pending(x->out);
+	sp->stats.connected = !sp->gone;
+}
+
 static const struct speaker_ops exabgp_ops = {
         .name = "exabgp",
         .announce = exabgp_announce,
@@ -335,6 +348,7 @@ static const struct speaker_ops exabgp_ops = {
         .flush = exabgp_flush,
         .drain = exabgp_drain,
         .close = exabgp_close,
+        .gauges = exabgp_gauges,
 };
 
 /* epoll refuses regular files and /dev/null; ExaBGP gives us a pipe. */

@@ -197,6 +197,7 @@ static int frr_spawn(struct frr *f, char *const *cmds)
 		return -1;
 	}
 	f->runs++;
+	f->sp->stats.commands++; /* one vtysh run: the speaker's command */
 	log_debug("vtysh run %lu: %zu command%s and a read-back", f->runs, n, n == 1 ? "" : "s");
 	if (!f->stopping) {
 		struct timeval tv;
@@ -379,6 +380,13 @@ static void frr_close(struct speaker *sp)
 	sp->priv = NULL;
 }
 
+static void frr_gauges(struct speaker *sp)
+{
+	struct frr *f = sp->priv;
+	sp->stats.unacked = f->run != NULL ? 1 : 0;
+	sp->stats.connected = !sp->gone;
+}
+
 static const struct speaker_ops frr_ops = {
         .name = "frr",
         .announce = frr_changed,
@@ -386,6 +394,7 @@ static const struct speaker_ops frr_ops = {
         .flush = frr_flush,
         .drain = frr_drain,
         .close = frr_close,
+        .gauges = frr_gauges,
 };
 
 int frr_open(struct speaker *sp)

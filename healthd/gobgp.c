@@ -173,6 +173,7 @@ static int gobgp_spawn(struct gobgp *g, const char *const *head, const char *tai
 	}
 	g->runs++;
 	g->total_runs++;
+	g->sp->stats.commands++; /* one gobgp client run: the speaker's command */
 	if (!g->stopping) {
 		struct timeval tv;
 		ms_to_tv(&tv, g->timeout_ms);
@@ -595,6 +596,13 @@ static void gobgp_close(struct speaker *sp)
 	sp->priv = NULL;
 }
 
+static void gobgp_gauges(struct speaker *sp)
+{
+	struct gobgp *g = sp->priv;
+	sp->stats.unacked = g->child != NULL ? 1 : 0;
+	sp->stats.connected = !sp->gone;
+}
+
 static const struct speaker_ops gobgp_ops = {
         .name = "gobgp",
         .announce = gobgp_announce,
@@ -603,6 +611,7 @@ static const struct speaker_ops gobgp_ops = {
         .drain = gobgp_drain,
         .drain_ms = 10000, /* one client run per path, ~50 ms each */
         .close = gobgp_close,
+        .gauges = gobgp_gauges,
 };
 
 int gobgp_open(struct speaker *sp)

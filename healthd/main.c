@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "cli_probe.h"
+#include "cli_status.h"
 #include "../compat/compat.h"
 #include "config.h"
 #include "engine.h"
 #include "exitcode.h"
 #include "../lib/log.h"
+#include "process.h"
 
 #ifndef HEALTHD_VERSION
 #define HEALTHD_VERSION "0.1.0"
@@ -29,6 +31,9 @@ static const char usage_main[] =
         "  check -c FILE    validate FILE and print the normalized configuration\n"
         "  version          print the version\n"
         "  probe TYPE ...   run one probe now and print what it saw (see: healthd probe --help)\n"
+        "  status [SERVICE] what a running healthd decided and why (its control endpoint)\n"
+        "  disable SERVICE  disable a service through the control endpoint (maintenance)\n"
+        "  enable SERVICE   take such a disable back\n"
         "  help [COMMAND]   this text, or a command's (help healthcheck: the drop-in flags)\n"
         "\n"
         "healthd --cmd CMD --ip IP ...: the drop-in for `python3 -m exabgp healthcheck`, with\n"
@@ -43,6 +48,8 @@ static const char usage_run[] =
         "Runs in the foreground until SIGTERM/SIGINT, until stdin ends or until the BGP\n"
         "speaker goes away. Commands for the speaker go to stdout; logs go to stderr (or\n"
         "syslog). On SIGTERM/SIGINT every announced prefix is withdrawn before exit.\n"
+        "Started as root with \"user\" in the config, it drops to that user (and group)\n"
+        "before the first probe runs.\n"
         "\n"
         "SIGHUP re-reads FILE. A file with errors changes nothing: the running configuration\n"
         "stays, every error is logged, and FILE is watched and read again when it changes.\n"
@@ -88,6 +95,12 @@ static const char *command_usage(const char *cmd)
 		return cli_probe_usage;
 	if (strcmp(cmd, "healthcheck") == 0)
 		return compat_usage;
+	if (strcmp(cmd, "status") == 0)
+		return cli_status_usage;
+	if (strcmp(cmd, "disable") == 0)
+		return cli_disable_usage;
+	if (strcmp(cmd, "enable") == 0)
+		return cli_enable_usage;
 	return NULL;
 }
 
@@ -276,6 +289,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "probe") == 0)
 		return cli_probe_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0)
+		return cli_status_main(argc - 1, argv + 1);
 	/* Flags instead of a command: ExaBGP healthcheck's command line (compat*.c). */
 	if (cmd[0] == '-')
 		return compat_main(argc, argv);

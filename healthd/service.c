@@ -162,6 +162,7 @@ static bool service_update(struct service *svc)
 {
 	enum health_state old = svc->state;
 	bool was_degraded = svc->degraded;
+	svc->disabled = svc->disabled_file || svc->disabled_api;
 	svc->state = service_derive(svc);
 	if (svc->state == HS_UP || svc->state == HS_DEGRADED)
 		svc->settled = true;
@@ -193,7 +194,8 @@ void service_adopt(struct service *svc, const struct service *old, const bool *s
 	bool was_down = old->settled && !was_up;
 
 	svc->settled = old->settled;
-	svc->disabled = old->disabled;
+	svc->disabled_file = old->disabled_file;
+	svc->disabled_api = old->disabled_api;
 	svc->no_address = old->no_address;
 	for (size_t i = 0; i < svc->nchecks; i++) {
 		struct check_health *h = &svc->checks[i];
@@ -234,7 +236,13 @@ bool service_feed_result(struct service *svc, size_t i, enum health_result r)
 
 bool service_set_disabled(struct service *svc, bool disabled)
 {
-	svc->disabled = disabled;
+	svc->disabled_file = disabled;
+	return service_update(svc);
+}
+
+bool service_set_disabled_api(struct service *svc, bool disabled)
+{
+	svc->disabled_api = disabled;
 	return service_update(svc);
 }
 

@@ -41,10 +41,12 @@ struct check_health {
 struct service {
 	const struct service_cfg *cfg;
 	enum health_state state; /* derived from the checks and `disabled` */
-	bool disabled;
-	bool no_address; /* require_local_address and a prefix is not on any interface */
-	bool settled;    /* has been UP: from then on on_down/on_disabled apply when not up */
-	bool degraded;   /* up with too few clean checks: announce with on_degraded */
+	bool disabled;           /* derived: disabled_file || disabled_api */
+	bool disabled_file;      /* the disable file is present */
+	bool disabled_api;       /* the control endpoint's POST /services/NAME/disable */
+	bool no_address;         /* require_local_address and a prefix is not on any interface */
+	bool settled;  /* has been UP: from then on on_down/on_disabled apply when not up */
+	bool degraded; /* up with too few clean checks: announce with on_degraded */
 	size_t nchecks;
 	struct check_health *checks;
 };
@@ -70,8 +72,11 @@ bool service_feed(struct service *svc, size_t i, bool ok);
 /* Feed a graded result of check i; returns true when the service's state or the
  * attributes it announces with changed. */
 bool service_feed_result(struct service *svc, size_t i, enum health_result r);
-/* Returns true when the service's state changed. */
+/* The disable file's word; returns true when the service's state changed. */
 bool service_set_disabled(struct service *svc, bool disabled);
+/* The control endpoint's word; the service is enabled only when neither holds. Returns
+ * true when the service's state changed. */
+bool service_set_disabled_api(struct service *svc, bool disabled);
 /* Returns true when the service's state changed. A missing address forces DOWN and a
  * withdrawal, whatever on_down says: announcing it would draw traffic to nothing. */
 bool service_set_address_missing(struct service *svc, bool missing);

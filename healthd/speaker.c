@@ -119,6 +119,8 @@ int speaker_reload(struct speaker *sp, const struct config *cfg)
 		r->known = old->known;
 		r->resend = old->resend;
 		r->told = old->told; /* moved */
+		r->announces = old->announces;
+		r->withdraws = old->withdraws;
 		r->sent = old->sent != NULL ? &r->told : NULL;
 		route_attrs_init(&old->told);
 		old->sent = NULL;
@@ -208,6 +210,7 @@ void speaker_sync(struct speaker *sp)
 			/* Another path id is another route (ADD-PATH): the old one would stay. */
 			if (sp->ops->withdraw(sp, r) != 0)
 				break;
+			r->withdraws++;
 			route_attrs_free(&r->told);
 			r->sent = NULL;
 			told = true;
@@ -218,6 +221,10 @@ void speaker_sync(struct speaker *sp)
 			rc = sp->ops->withdraw(sp, r);
 		if (rc != 0)
 			break; /* no room: the backend calls us again once drained */
+		if (r->want != NULL)
+			r->announces++;
+		else
+			r->withdraws++;
 		if (speaker_told(r) != 0) {
 			/* Told, but not recorded: doubt it, so that the next sync tells it again.
 			 */
@@ -270,6 +277,21 @@ int speaker_shutdown(struct speaker *sp)
 		rc = sp->ops->drain(sp, timeout_ms);
 	}
 	return rc;
+}
+
+void speaker_stats_reply(struct speaker_stats *st, int code)
+{
+	size_t i;
+	for (i = 0; i < st->nreplies; i++)
+		if (st->replies[i].code == code)
+			break;
+	if (i == st->nreplies) {
+		if (st->nreplies == SPEAKER_REPLY_CODES)
+			i = SPEAKER_REPLY_CODES - 1; /* full: the last slot takes the rest */
+		else
+			st->replies[st->nreplies++].code = code;
+	}
+	st->replies[i].n++;
 }
 
 void speaker_gone(struct speaker *sp, const char *why)

@@ -23,7 +23,33 @@ struct speaker_route {
 	bool known;              /* false until the speaker has been told anything */
 	bool resend;             /* re-announce even though unchanged */
 	bool retired; /* its service left the config at a reload: withdrawn, then dropped */
+	uint64_t announces, withdraws; /* told so far (the metrics); kept across reloads */
 };
+
+/* What the backend did, for the metrics (metrics.c). Counters are counted by the backends
+ * as they go; the gauges are filled on demand by ops->gauges. */
+#define SPEAKER_REPLY_CODES 16
+struct speaker_stats {
+	uint64_t commands;   /* commands written to the speaker */
+	uint64_t acks_done;  /* ExaBGP: "done" */
+	uint64_t acks_error; /* ExaBGP: "error" */
+	uint64_t configures; /* BIRD: "configure" commands */
+	uint64_t reconnects; /* BIRD: greetings after the first */
+	uint64_t connects;   /* BIRD: greetings */
+	/* BIRD: replies by their final code; code -1: lost with the connection; the table's
+	 * last slot takes every code that finds no room (code 0 is never a reply's). */
+	struct {
+		int code;
+		uint64_t n;
+	} replies[SPEAKER_REPLY_CODES];
+	size_t nreplies;
+	/* gauges */
+	uint64_t unacked;       /* commands sent and not answered yet */
+	uint64_t backlog_bytes; /* written by healthd, not yet taken by the speaker */
+	bool connected;
+};
+/* Count one reply of code. */
+void speaker_stats_reply(struct speaker_stats *st, int code);
 
 struct speaker_ops {
 	const char *name;
@@ -39,6 +65,8 @@ struct speaker_ops {
 	void (*close)(struct speaker *);
 	/* Optional: sp->cfg and the route table were replaced by a reload. */
 	void (*reconfigure)(struct speaker *);
+	/* Optional: fill the gauges of sp->stats (unacked, backlog_bytes, connected). */
+	void (*gauges)(struct speaker *);
 };
 
 /* Called once when the speaker goes away (EOF, EPIPE, shutdown notice). */
@@ -59,6 +87,7 @@ struct speaker {
 	void *gone_arg;
 	speaker_told_fn on_told;
 	size_t nretired; /* retired routes not yet withdrawn */
+	struct speaker_stats stats;
 };
 
 struct speaker *speaker_new(const struct config *cfg, struct event_base *base,

@@ -10,8 +10,6 @@
 #include "../lib/atomicfile.h"
 #include "statefile.h"
 
-#define STATEFILE_DIR "/var/lib/healthd"
-
 char *statefile_default_path(const char *config_file)
 {
 	const char *dir = getenv("STATE_DIRECTORY");

@@ -12,6 +12,8 @@
 #include "config.h"
 #include "speaker.h"
 
+#define STATEFILE_DIR "/var/lib/healthd" /* the default directory: healthd's own */
+
 /* The path used when none is given: $STATE_DIRECTORY (systemd's StateDirectory=), else
  * /var/lib/healthd, and a name made of the config file's absolute path ("/etc/healthd/x.json"
  * -> "etc_healthd_x.json.state"), so that two instances with two configs never share

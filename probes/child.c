@@ -30,7 +30,8 @@ struct child {
 	struct event *rev, *grace;
 	char *out;
 	size_t outlen, outcap, max_output;
-	bool truncated;
+	size_t nread, max_read;
+	bool truncated, read_exceeded;
 	child_done_fn done;
 	void *arg;
 };
@@ -123,6 +124,14 @@ static int child_drain(struct child *c)
 		ssize_t n = read(c->fd, buf, sizeof(buf));
 		if (n > 0) {
 			child_keep(c, buf, (size_t)n);
+			c->nread += (size_t)n;
+			if (c->max_read > 0 && c->nread > c->max_read && !c->reaped) {
+				/* A command that writes without end must not keep healthd reading:
+				 * stop it; its output ends here. */
+				c->read_exceeded = true;
+				(void)killpg(c->pid, SIGKILL);
+				return 1;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -410,6 +419,7 @@ struct child *child_spawn(struct event_base *base, const struct child_spec *spec
 	}
 	c->fd = pfd[0];
 	c->max_output = spec->max_output;
+	c->max_read = spec->max_read;
 	c->done = done;
 	c->arg = arg;
 	c->rev = event_new(base, c->fd, EV_READ, child_read_cb, c);
@@ -507,6 +517,11 @@ const char *child_output(const struct child *c, size_t *len)
 bool child_output_truncated(const struct child *c)
 {
 	return c->truncated;
+}
+
+bool child_read_exceeded(const struct child *c)
+{
+	return c->read_exceeded;
 }
 
 pid_t child_pid(const struct child *c)

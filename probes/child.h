@@ -30,6 +30,7 @@ struct child_spec {
 	const char *shell;       /* if set: run /bin/sh -c shell, and argv is ignored */
 	const char *const *env;  /* extra "NAME=value" entries over healthd's; may be NULL */
 	size_t max_output;       /* bytes kept; the rest is read and discarded */
+	size_t max_read;         /* bytes read in all; past it the group is killed. 0: none */
 };
 
 /* Install the SIGCHLD handler on base and make healthd a child subreaper. Idempotent for
@@ -51,6 +52,8 @@ int child_wait(struct child *c, const struct timeval *deadline);
 const char *child_output(const struct child *c, size_t *len);
 /* True when the child wrote more than max_output bytes. */
 bool child_output_truncated(const struct child *c);
+/* True when the child wrote more than max_read bytes and was killed for it. */
+bool child_read_exceeded(const struct child *c);
 /* The leader's pid, which is also its process group id. */
 pid_t child_pid(const struct child *c);
 /* Release c. A child still running is killed with its whole group (SIGKILL); its reap

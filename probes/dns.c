@@ -361,6 +361,7 @@ static struct dnsq *dns_query(struct probe *p, struct event_base *base, const ld
 	        .tcp = d->tcp,
 	        .on_done = done,
 	        .arg = p,
+	        .probe = p,
 	};
 	ldns_pkt *q = dnsmsg_query(name, t, c, nsid);
 

@@ -242,6 +242,7 @@ static void dns_axfr_start(struct probe *p, struct event_base *base, const struc
 	        .max_bytes = (size_t)a->max_bytes,
 	        .on_done = dns_axfr_done,
 	        .arg = p,
+	        .probe = p,
 	};
 	ldns_pkt *q;
 

@@ -371,6 +371,7 @@ static struct dnsq *dns_serial_query(struct probe *p, struct event_base *base,
 	        .src = &p->source,
 	        .on_done = done,
 	        .arg = p,
+	        .probe = p,
 	};
 	ldns_pkt *q = dnsmsg_query(s->zone, LDNS_RR_TYPE_SOA, LDNS_RR_CLASS_IN, false);
 

@@ -12,6 +12,7 @@
 
 #include "dnsmsg.h"
 #include "dnsq.h"
+#include "probe_limits.h"
 
 #define DNSQ_MSG_MAX 65535 /* a TCP length prefix's reach; bigger than any UDP payload */
 /* Datagrams or TCP reads handled per readiness callback: a peer that floods us with
@@ -29,6 +30,7 @@ struct dnsq {
 	size_t wirelen;
 	dnsq_msg_fn on_msg;
 	size_t max_bytes;
+	struct probe *probe; /* whose read budget (probe_limits.h) the bytes use, or NULL */
 	dnsq_done_fn on_done;
 	void *arg;
 
@@ -77,6 +79,17 @@ static void dnsq_finish(struct dnsq *q, enum probe_reason r, const char *fmt, ..
 static const char *dnsq_proto(const struct dnsq *q)
 {
 	return q->res.tcp ? "tcp" : "udp";
+}
+
+/* Count n bytes against the owning run's max_read_bytes; true (the exchange ended) once
+ * past it. */
+static bool dnsq_over_budget(struct dnsq *q, size_t n)
+{
+	if (q->probe == NULL || probe_limits_read(q->probe, n))
+		return false;
+	dnsq_finish(q, PR_LIMIT, "read more than max_read_bytes (%zu bytes) from %s over %s",
+	            probe_limits_get()->max_read_bytes, q->res.remote, dnsq_proto(q));
+	return true;
 }
 
 /* The source as the kernel chose it: proof of the unique address in the facts. */
@@ -135,6 +148,8 @@ static void dnsq_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			dnsq_fail_errno(q, errno, PR_RECV, "receive from");
 			return;
 		}
+		if (dnsq_over_budget(q, (size_t)n))
+			return;
 		if (dnsmsg_check(q->query, q->buf, (size_t)n, 0, &r, why, sizeof(why)) != 0) {
 			dnsq_ignore(q, why);
 			continue;
@@ -261,6 +276,8 @@ static void dnsq_tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 			dnsq_tcp_closed(q);
 			return;
 		}
+		if (dnsq_over_budget(q, (size_t)n))
+			return;
 		q->res.bytes += (size_t)n;
 		if (q->on_msg != NULL && q->max_bytes > 0 && q->res.bytes > q->max_bytes) {
 			dnsq_finish(q, PR_TRANSFER, "more than max_bytes %zu from %s (%u messages)",
@@ -385,6 +402,7 @@ struct dnsq *dnsq_start(struct event_base *base, ldns_pkt *query, const struct d
 	q->max_bytes = p->max_bytes;
 	q->on_done = p->on_done;
 	q->arg = p->arg;
+	q->probe = p->probe;
 	q->res.reason = PR_INTERNAL;
 	q->res.tcp = p->tcp || p->on_msg != NULL;
 	net_addr_format((struct sockaddr *)&q->dst, q->res.remote, sizeof(q->res.remote));

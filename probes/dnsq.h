@@ -36,6 +36,7 @@ struct dnsq_params {
 	size_t max_bytes;              /* stream mode: stop with PR_TRANSFER past this; 0: none */
 	dnsq_done_fn on_done;
 	void *arg;
+	struct probe *probe; /* the run whose max_read_bytes the replies count against, or NULL */
 };
 
 struct dnsq_result {

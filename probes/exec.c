@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "../lib/cfgread.h"
 #include "../lib/log.h"
 #include "child.h"
 #include "probe.h"
+#include "probe_limits.h"
 
 #define EXEC_MAX_OUTPUT (1024 * 1024)
 #define EXEC_LOG_LINES  5
@@ -288,6 +290,11 @@ static void exec_done_cb(struct child *c, int wstatus, void *arg)
 	enum probe_reason reason;
 	char line[EXEC_LINE_MAX], what[64], detail[EXEC_LINE_MAX + 72];
 
+	if (child_read_exceeded(c)) {
+		exec_log_output(p, c, "killed: too much output");
+		probe_limits_read_exceeded(p, "the command's output");
+		return;
+	}
 	if (WIFEXITED(wstatus)) {
 		int code = WEXITSTATUS(wstatus);
 		reason = code == 0 ? PR_OK : code == 1 ? PR_WARNING : PR_EXIT;
@@ -331,7 +338,8 @@ static void exec_spawn_failed(struct probe *p, int err)
 	if (fp != e->logged)
 		log_warn("%s: %s", p->label, detail);
 	e->logged = fp;
-	probe_done(p, PR_SPAWN, "%s", detail);
+	/* Out of descriptors (max_open_files): a limit of healthd's, not the command's. */
+	probe_done(p, err == EMFILE || err == ENFILE ? PR_LIMIT : PR_SPAWN, "%s", detail);
 }
 
 static char *exec_addr(const char *name, int af, const void *addr)
@@ -355,6 +363,12 @@ static void exec_start(struct probe *p, struct event_base *base, const struct ti
 	int err = ENOMEM;
 
 	(void)deadline; /* probe.c's timer ends the run; cancel kills the group */
+	if (!probe_limits_get()->root_exec && geteuid() == 0) {
+		free(env);
+		probe_done(p, PR_SPAWN,
+		           "refused to run as root (set \"user\", or \"allow_root_exec\": true)");
+		return;
+	}
 	if (asprintf(&own[0], "HEALTHD_SERVICE=%s", p->service != NULL ? p->service : "") < 0)
 		own[0] = NULL;
 	own[1] = v4 != NULL ? exec_addr("HEALTHD_SOURCE", AF_INET, v4)
@@ -371,6 +385,7 @@ static void exec_start(struct probe *p, struct event_base *base, const struct ti
 		        .shell = e->shell ? e->command : NULL,
 		        .env = env,
 		        .max_output = e->max_output,
+		        .max_read = probe_limits_get()->max_read_bytes,
 		};
 		e->child = child_spawn(base, &spec, exec_done_cb, p, &err);
 	}

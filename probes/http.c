@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "http_priv.h"
+#include "probe_limits.h"
 
 #define HTTP_SNIPPET 48 /* body bytes quoted in a failure's detail */
 
@@ -36,6 +37,20 @@ static int http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 		return CURL_SOCKOPT_ERROR;
 	}
 	return CURL_SOCKOPT_OK;
+}
+
+/* Open the socket as libcurl would, remembering why it could not: libcurl reports no
+ * descriptor left (max_open_files) as a plain connect failure, without the errno. */
+static curl_socket_t http_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct probe *p = arg;
+	struct http_check *h = p->priv;
+	curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+	(void)purpose;
+	if (fd == CURL_SOCKET_BAD)
+		h->socket_err = errno;
+	return fd;
 }
 
 static int http_keep(struct http_check *h, const char *data, size_t len)
@@ -68,6 +83,10 @@ static size_t http_write_cb(char *data, size_t size, size_t n, void *arg)
 
 	if (len == 0)
 		return 0;
+	if (!probe_limits_read(p, len)) {
+		h->over = true; /* reported by http_done: not from inside curl */
+		return 0;
+	}
 	if (!h->status_seen) {
 		long code = 0;
 		curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -232,6 +251,12 @@ static void http_failed(struct probe *p, CURLcode rc)
 		           http_source(p, src, sizeof(src)), strerror(h->bind_err));
 		return;
 	case CURLE_COULDNT_CONNECT:
+		if (h->socket_err != 0) {
+			probe_done(p, probe_errno_reason(h->socket_err, PR_CONNECT),
+			           "connect to %s: cannot open a socket: %s", h->remote,
+			           strerror(h->socket_err));
+			return;
+		}
 		probe_done(p, probe_errno_reason((int)oserr, PR_CONNECT),
 		           "connect to %s from %s: %s", h->remote, http_source(p, src, sizeof(src)),
 		           oserr != 0 ? strerror((int)oserr) : why);
@@ -280,6 +305,12 @@ static void http_done(struct curlev_xfer *x, CURLcode rc, void *arg)
 	(void)x;
 	h->finished = true;
 	http_facts(p);
+	if (rc == CURLE_WRITE_ERROR && h->over) {
+		char what[HTTP_ADDRSTRLEN + 16];
+		snprintf(what, sizeof(what), "body from %s", h->remote);
+		probe_limits_read_exceeded(p, what);
+		return;
+	}
 	if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && h->enough))
 		http_judge(p);
 	else
@@ -354,6 +385,8 @@ static int http_setopts(struct probe *p)
 	HTTP_SET(CURLOPT_WRITEDATA, p);
 	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
 	HTTP_SET(CURLOPT_SOCKOPTDATA, p);
+	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
+	HTTP_SET(CURLOPT_OPENSOCKETDATA, p);
 	if (h->req_headers != NULL)
 		HTTP_SET(CURLOPT_HTTPHEADER, h->req_headers);
 	if (h->connect_list != NULL)
@@ -377,9 +410,10 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	struct http_check *h = p->priv;
 
 	(void)deadline; /* probe.c's timer is the run's only deadline */
-	h->status_seen = h->status_bad = h->matched = h->enough = h->at_max = false;
+	h->status_seen = h->status_bad = h->matched = h->enough = h->at_max = h->over = false;
 	h->finished = false;
 	h->bind_err = 0;
+	h->socket_err = 0;
 	h->errbuf[0] = '\0';
 	h->easy = curl_easy_init();
 	if (h->easy != NULL && http_setopts(p) == 0 &&

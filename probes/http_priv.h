@@ -47,11 +47,13 @@ struct http_check {
 	size_t bodylen, bodycap;
 	bool status_seen; /* the write callback has judged the status */
 	bool status_bad;
-	bool matched;  /* expect found */
-	bool enough;   /* the transfer was stopped on purpose: all that is needed is read */
-	bool at_max;   /* stopped at max_body */
-	bool finished; /* curl reported the end of the transfer */
-	int bind_err;  /* errno of a failed bind to the source address */
+	bool matched;   /* expect found */
+	bool enough;    /* the transfer was stopped on purpose: all that is needed is read */
+	bool at_max;    /* stopped at max_body */
+	bool over;      /* stopped past the run's max_read_bytes (probe_limits.h) */
+	bool finished;  /* curl reported the end of the transfer */
+	int bind_err;   /* errno of a failed bind to the source address */
+	int socket_err; /* errno of a failed socket(): EMFILE at max_open_files */
 	char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -8,6 +8,7 @@
 #include "../lib/log.h"
 #include "../lib/monotime.h"
 #include "probe.h"
+#include "probe_limits.h"
 
 static const struct probe_ops *const registry[] = {
         &probe_tcp_ops, &probe_exec_ops,       &probe_http_ops,
@@ -47,6 +48,7 @@ static const struct probe_reason_info reasons[PR_COUNT] = {
         [PR_PRIMARIES_SILENT] = {PROBE_FAIL, "primaries-silent",
                                  "no primary answered for longer than allowed"},
         [PR_TLS] = {PROBE_FAIL, "tls", "TLS handshake or verification failed"},
+        [PR_LIMIT] = {PROBE_ERROR, "limit", "a resource limit of healthd was reached"},
         [PR_INTERNAL] = {PROBE_ERROR, "internal", "internal error"},
 };
 
@@ -72,6 +74,9 @@ enum probe_reason probe_errno_reason(int err, enum probe_reason dflt)
 	case ENOMEM:
 	case ENOBUFS:
 		return PR_INTERNAL;
+	case EMFILE: /* max_open_files, healthd's own or the system's */
+	case ENFILE:
+		return PR_LIMIT;
 	}
 	return dflt;
 }
@@ -150,6 +155,14 @@ void probe_set_done(struct probe *p, probe_done_fn fn, void *arg)
 
 static void probe_finish(struct probe *p, enum probe_reason reason, const char *detail);
 
+/* The run's resources are released (ops->cancel): it no longer counts as running. */
+static void probe_uncount(struct probe *p)
+{
+	if (p->counted)
+		probe_limits_leave();
+	p->counted = false;
+}
+
 static void probe_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
@@ -180,9 +193,15 @@ void probe_run(struct probe *p, struct event_base *base)
 	json_decref(p->facts);
 	p->facts = json_object();
 	p->running = true;
+	p->read_bytes = 0;
 	evtimer_add(p->deadline_ev, &tv);
 	p->starting = true;
-	p->ops->start(p, base, &deadline);
+	p->counted = probe_limits_enter();
+	if (p->counted)
+		p->ops->start(p, base, &deadline);
+	else
+		probe_done(p, PR_LIMIT, "%u concurrent probe runs reached (max_running)",
+		           probe_limits_get()->max_running);
 	p->starting = false;
 }
 
@@ -195,6 +214,7 @@ static void probe_finish(struct probe *p, enum probe_reason reason, const char *
 	p->pending = false;
 	evtimer_del(p->deadline_ev);
 	p->ops->cancel(p);
+	probe_uncount(p);
 	mono_now(&now);
 	timersub(&now, &p->started, &d);
 	r->latency_us = d.tv_sec < 0 ? 0 : (uint32_t)(d.tv_sec * 1000000 + d.tv_usec);
@@ -248,6 +268,7 @@ void probe_cancel(struct probe *p)
 	if (p->deadline_ev != NULL)
 		evtimer_del(p->deadline_ev);
 	p->ops->cancel(p);
+	probe_uncount(p);
 }
 
 void probe_release(struct probe *p)

@@ -49,6 +49,7 @@ enum probe_reason {
 	PR_TRANSFER,
 	PR_PRIMARIES_SILENT,
 	PR_TLS,
+	PR_LIMIT, /* a limit of healthd's (probe_limits.h), not of the service */
 	PR_INTERNAL,
 	PR_COUNT
 };
@@ -99,7 +100,9 @@ struct probe {
 	struct event *deadline_ev;
 	struct timeval started; /* CLOCK_MONOTONIC (lib/monotime.h) */
 	bool running;
-	bool starting; /* inside ops->start: a result waits for the loop (pending) */
+	bool counted;      /* this run counts against max_running (probe_limits.c) */
+	size_t read_bytes; /* what this run has read, against max_read_bytes */
+	bool starting;     /* inside ops->start: a result waits for the loop (pending) */
 	bool pending;
 	enum probe_reason pending_reason;
 	char pending_detail[256];

@@ -10,6 +10,7 @@
 
 #include "../lib/cfgread.h"
 #include "probe.h"
+#include "probe_limits.h"
 
 #define TCP_READ_MAX   (16 * 1024)
 #define TCP_ADDRSTRLEN 64
@@ -317,6 +318,12 @@ static void tcp_read_cb(evutil_socket_t fd, short what, void *arg)
 			tcp_snippet(t->buf, t->buflen, snip, sizeof(snip));
 			probe_done(p, PR_EXPECT, "reply from %s lacks \"%s\": \"%s\"", t->remote,
 			           t->expect_cfg, snip);
+			return;
+		}
+		if (!probe_limits_read(p, (size_t)n)) {
+			char from[96];
+			snprintf(from, sizeof(from), "reply from %s", t->remote);
+			probe_limits_read_exceeded(p, from);
 			return;
 		}
 		/* Search only where a match could newly end, so a slow trickle stays linear. */

@@ -14,7 +14,8 @@ DEFAULT_PKGS=(
 	build-essential pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev libldns-dev check
 	exabgp bird2 gobgpd frr nginx-light iproute2 procps
 	knot knot-dnsutils
-	openssl ca-certificates python3
+	openssl ca-certificates python3 curl
+	prometheus python3-prometheus-client
 	clang libclang-rt-dev
 	man-db groff-base systemd prometheus
 	debhelper lintian fakeroot

@@ -147,6 +147,7 @@ for ((i = 0; i < 50; i++)); do [ -S "$SILENT" ] && break; sleep 0.1; done
 : >"$T/silent.accepts"
 cat >"$T/silent.json" <<EOF
 {
+	"allow_root_exec": true,
 	"speaker": { "type": "bird", "socket": "$SILENT", "mode": "protocol", "reconnect": "300ms" },
 	"defaults": { "interval": "300ms", "fast_interval": "100ms", "timeout": "200ms", "rise": 2, "fall": 2 },
 	"services": [

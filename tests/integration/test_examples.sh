@@ -262,13 +262,13 @@ evaluation_interval: 15s
 tests:
   - interval: 15s
     input_series:
-      - series: 'healthd_service_state{instance="n1:9187",job="healthd",service="dns",state="down"}'
+      - series: 'healthd_service_state{instance="n1:9187",job="healthd",service="dns",state="DOWN"}'
         values: '0 0 1 1 1 1 1 1 1 1 1'
-      - series: 'healthd_service_state{instance="n1:9187",job="healthd",service="dns",state="up"}'
+      - series: 'healthd_service_state{instance="n1:9187",job="healthd",service="dns",state="UP"}'
         values: '1 1 0 0 0 0 0 0 0 0 0'
-      - series: 'healthd_service_state{instance="n2:9187",job="healthd",service="dns",state="down"}'
+      - series: 'healthd_service_state{instance="n2:9187",job="healthd",service="dns",state="DOWN"}'
         values: '0 0 0 0 0 0 0 0 0 0 0'
-      - series: 'healthd_service_state{instance="n2:9187",job="healthd",service="dns",state="up"}'
+      - series: 'healthd_service_state{instance="n2:9187",job="healthd",service="dns",state="UP"}'
         values: '1 1 1 1 1 1 1 1 1 1 1'
       - series: 'healthd_config_last_reload_success{instance="n1:9187",job="healthd"}'
         values: '1 1 1 0 0 0 0 0 0 0 0'
@@ -279,7 +279,7 @@ tests:
       - eval_time: 2m
         alertname: HealthdServiceDown
         exp_alerts:
-          - exp_labels: { severity: warning, instance: "n1:9187", job: healthd, service: dns, state: down }
+          - exp_labels: { severity: warning, instance: "n1:9187", job: healthd, service: dns, state: DOWN }
             exp_annotations:
               summary: "dns is down on n1:9187"
               description: "healthd on n1:9187 has seen service dns fail its checks for over a minute and no longer announces its prefixes from there. healthd's log on the node (journalctl -u healthd) says which check failed and why."

@@ -26,6 +26,7 @@ HANG="$MARK 31337 & $MARK 31337 & $MARK 31337"
 
 cat >"$T/healthd.json" <<EOF
 {
+	"allow_root_exec": true,
 	"speaker": { "type": "exabgp" },
 	"defaults": { "interval": "$INTERVAL", "fast_interval": "$FAST", "timeout": "$TIMEOUT",
 	              "rise": 2, "fall": 2 },

@@ -25,6 +25,7 @@ ip netns exec "$NS" ip link set lo up
 ANYCAST=192.0.2.53
 cat >"$T/healthd.json" <<EOF
 {
+	"allow_root_exec": true,
 	"speaker": { "type": "exabgp" },
 	"defaults": { "interval": "300ms", "fast_interval": "100ms", "timeout": "200ms",
 	              "rise": 1, "fall": 1 },

@@ -43,7 +43,11 @@ static const struct error_case error_cases[] = {
          "mean \"interval\"?)\n"
          "t.json:6:59: services[0].checks[1].timeot: unknown key \"timeot\" (did you mean "
          "\"timeout\"?)\n"
-         "t.json:6:75: services[0].checks[1].zzz: unknown key \"zzz\"\n"},
+         "t.json:6:75: services[0].checks[1].zzz: unknown key \"zzz\"\n"
+         /* Nothing stops at the first error: the exec check is refused as well. */
+         "t.json:6:17: services[0].checks[1].type: an exec check would run as root (no "
+         "\"user\"): set \"user\" to the account it should run as, or "
+         "\"allow_root_exec\": true\n"},
         {"wrong_types",
          "{\n"
          "  \"source_check\": \"yes\",\n"
@@ -151,7 +155,7 @@ static const struct error_case error_cases[] = {
          "{\"services\": [{\"name\": \"a\", \"prefixes\": "
          "[\"192.0.2.1/32\"],\n"
          "  \"checks\": [{\"type\": \"exec\", \"command\": [\"/bin/true\"], "
-         "\"timeout\": \"2s\"}]}]}\n",
+         "\"timeout\": \"2s\"}]}], \"allow_root_exec\": true}\n",
          "t.json:2:57: services[0].checks[0].timeout: timeout 2s must be shorter "
          "than interval 2s\n"},
         {"source_in_prefix",

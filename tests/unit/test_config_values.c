@@ -154,6 +154,8 @@ static const char small_config[] =
 static const char small_normalized[] =
         "{\"source\": {\"ipv4\": \"198.51.100.7\", \"ipv6\": \"2001:db8:ffff::7\"}, "
         "\"source_check\": false, "
+        "\"allow_root_exec\": false, \"limits\": {\"max_running\": 256, \"max_read_bytes\": "
+        "33554432, \"max_open_files\": 1024}, "
         "\"speaker\": {\"type\": \"exabgp\", \"neighbors\": [], \"reannounce\": \"1m30s\", "
         "\"ack_timeout\": \"5s\", \"withdraw_on_start\": true}, "
         "\"log\": {\"syslog\": false, \"facility\": \"local3\", \"level\": \"debug\"}, "

@@ -14,7 +14,7 @@
 static const char config_text[] =
         "{\"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\"],"
         " \"announce\": {\"med\": 100}, \"checks\": [{\"type\": \"exec\", \"command\": "
-        "[\"true\"]}]}]}";
+        "[\"true\"]}]}], \"allow_root_exec\": true}";
 
 struct lab {
 	int to_stdin, from_stdout, from_stderr; /* the test's ends */
@@ -235,7 +235,8 @@ START_TEST(test_new_path_id_withdraws_the_old_path)
 	lab_init_with(&l, "{\"services\": [{\"name\": \"dns\", \"prefixes\": [\"192.0.2.53/32\"],"
 	                  " \"announce\": {\"med\": 100, \"path_information\": \"0.0.0.1\"},"
 	                  " \"on_down\": {\"med\": 1000, \"path_information\": \"0.0.0.2\"},"
-	                  " \"checks\": [{\"type\": \"exec\", \"command\": [\"true\"]}]}]}");
+	                  " \"checks\": [{\"type\": \"exec\", \"command\": [\"true\"]}]}],"
+	                  " \"allow_root_exec\": true}");
 	const struct service_cfg *svc = &l.cfg->services[0];
 	speaker_set(l.sp, svc, &svc->announce);
 	speaker_set(l.sp, svc, &svc->on_down.attrs);

@@ -343,6 +343,33 @@ START_TEST(test_degraded_require)
 }
 END_TEST
 
+/* The disable file and the control endpoint's disable combine: enabled only when neither
+ * holds, whichever order they come and go in; a reload's adopt keeps both. */
+START_TEST(test_service_two_disable_sources)
+{
+	struct check_cfg check = {.timing = {.rise = 1, .fall = 1}};
+	struct service_cfg cfg = {.name = "svc", .nchecks = 1, .require = 1, .checks = &check};
+	struct service *svc = service_new(&cfg);
+	service_feed(svc, 0, true);
+	ck_assert_int_eq(svc->state, HS_UP);
+	ck_assert(service_set_disabled_api(svc, true));
+	ck_assert_int_eq(svc->state, HS_DISABLED);
+	ck_assert(!service_set_disabled(svc, true));      /* already disabled: no change */
+	ck_assert(!service_set_disabled_api(svc, false)); /* the file still holds */
+	ck_assert_int_eq(svc->state, HS_DISABLED);
+	ck_assert(service_set_disabled_api(svc, true) == false);
+	struct service *again = service_new(&cfg);
+	service_adopt(again, svc, NULL);
+	ck_assert(again->disabled_file && again->disabled_api && again->disabled);
+	ck_assert_int_eq(again->state, HS_DISABLED);
+	ck_assert(!service_set_disabled(again, false)); /* the API still holds */
+	ck_assert(service_set_disabled_api(again, false));
+	ck_assert_int_eq(again->state, HS_DOWN); /* adopted while disabled: rises again */
+	service_free(again);
+	service_free(svc);
+}
+END_TEST
+
 static Suite *service_suite(void)
 {
 	Suite *s = suite_create("service");
@@ -358,6 +385,7 @@ static Suite *service_suite(void)
 	tcase_add_loop_test(tc, test_degraded_table, 0,
 	                    sizeof(degraded_cases) / sizeof(degraded_cases[0]));
 	tcase_add_test(tc, test_degraded_require);
+	tcase_add_test(tc, test_service_two_disable_sources);
 	suite_add_tcase(s, tc);
 	return s;
 }
