@@ -28,7 +28,7 @@ struct control;
 /* Latency buckets (seconds, upper bounds): loopback answers in 100us, slow checks in s. */
 #define ENGINE_LATENCY_BUCKETS 16
 extern const double engine_latency_bounds[ENGINE_LATENCY_BUCKETS];
-#define ENGINE_NSTATES (HS_DISABLED + 1)
+#define ENGINE_NSTATES (HS_DEGRADED + 1) /* HS_DEGRADED is the last health state */
 
 /* One check's counters since it was built (a reload that changes the check starts them
  * again: Prometheus takes a counter reset). */
@@ -146,6 +146,13 @@ bool engine_safety_last(const struct engine_service *es);
 /* The next failing step may withdraw the route: peers must not count on this node. */
 bool engine_safety_falling(const struct engine_service *es);
 uint64_t engine_safety_hold_left_ms(const struct engine_service *es);
+/* What the route does now: "announce", "on_degraded", "on_down", "on_disabled",
+ * "on_last" or "withdraw". */
+const char *engine_safety_action(const struct engine_service *es);
+/* The fleet guard's part of a service's status ({"last", "since", "announcing"}), or
+ * NULL without a fleet; and the fleet's own ({"peers": [...], "min_others"}). */
+json_t *engine_safety_status(const struct engine_service *es);
+json_t *engine_fleet_status(const struct engine *eng);
 /* Start, replace or stop the fleet poller to match eng->cfg. */
 void engine_fleet_update(struct engine *eng);
 /* Stopping: no more polls, no hold_down timer. */

@@ -9,6 +9,7 @@
  * hold_down timer, the logs, and the fleet poller (fleet.c) on the engine's loop. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/duration.h"
 #include "../lib/log.h"
@@ -143,6 +144,8 @@ static enum guard_why safety_why(const struct engine_service *es, bool damped)
 		return GUARD_NO_ADDRESS;
 	if (damped)
 		return GUARD_DAMPED;
+	if (es->svc->disabled_api) /* the operator's explicit word wins over the file */
+		return GUARD_DISABLED_OPERATOR;
 	if (es->svc->state == HS_DISABLED)
 		return GUARD_DISABLED_FILE;
 	return GUARD_DOWN;
@@ -253,4 +256,57 @@ void engine_safety_stop(struct engine *eng)
 	for (size_t i = 0; i < eng->nservices; i++)
 		if (eng->services[i]->safety != NULL)
 			evtimer_del(eng->services[i]->safety->hold_timer);
+}
+
+const char *engine_safety_action(const struct engine_service *es)
+{
+	const struct service_cfg *cfg = es->cfg;
+	const struct route_attrs *r;
+
+	if (engine_safety_last(es))
+		return "on_last";
+	r = engine_safety_hold_left_ms(es) > 0 ? safety_down_action(es) : service_route(es->svc);
+	if (r == NULL)
+		return "withdraw";
+	if (r == &cfg->on_down.attrs)
+		return "on_down";
+	if (r == &cfg->on_disabled.attrs)
+		return "on_disabled";
+	if (r == &cfg->on_degraded.attrs && !route_attrs_equal(r, &cfg->announce))
+		return "on_degraded";
+	return "announce";
+}
+
+static json_t *safety_time_json(const struct timeval *tv)
+{
+	char buf[40];
+	struct tm tm;
+	if (tv->tv_sec == 0 || gmtime_r(&tv->tv_sec, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+json_t *engine_safety_status(const struct engine_service *es)
+{
+	const struct engine_safety *s = es->safety;
+	if (es->eng->fleet == NULL || s == NULL)
+		return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "last", json_boolean(s->last));
+	json_object_set_new(o, "since", s->last ? safety_time_json(&s->last_since) : json_null());
+	json_object_set_new(
+	        o, "announcing",
+	        json_integer((json_int_t)fleet_announcing(es->eng->fleet, es->cfg->name)));
+	return o;
+}
+
+json_t *engine_fleet_status(const struct engine *eng)
+{
+	if (eng->fleet == NULL)
+		return NULL;
+	json_t *o = json_object();
+	json_object_set_new(o, "peers", fleet_peers_json(eng->fleet));
+	json_object_set_new(o, "min_others", json_integer(fleet_min_others(eng->fleet)));
+	return o;
 }

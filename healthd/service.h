@@ -18,7 +18,8 @@ enum health_state {
 	HS_FALLING,
 	HS_DOWN,
 	HS_DISABLED,
-	HS_DEGRADED, /* up, but too few of its checks pass undegraded: on_degraded applies */
+	HS_DEGRADED, /* up, but too few of its checks pass undegraded: on_degraded applies.
+	              * The last: ENGINE_NSTATES counts on it. */
 };
 
 /* One check result as the state machine sees it. */
