@@ -173,6 +173,17 @@ void config_fleet(struct config_loader *ld, const json_t *top)
 	if (cfg_duration(ld->e, obj, "stale_after", &f->stale_after_ms) >= 0 &&
 	    f->stale_after_ms <= f->poll_ms)
 		cfgerr_add(ld->e, "stale_after", "must be longer than poll (%ums)", f->poll_ms);
+	/* The guard is mutual: peers read this node's status where it serves it. */
+	bool tcp = false;
+	for (size_t i = 0; i < ld->cfg->control.nlisten; i++) {
+		struct control_addr a;
+		if (control_addr_parse(ld->cfg->control.listen[i], &a) == 0 && !a.is_unix)
+			tcp = true;
+	}
+	if (!tcp)
+		cfgerr_add(ld->e, NULL,
+		           "needs a \"control\" section listening on this node's unique address "
+		           "(\"ADDRESS:PORT\"): the peers read this node's status there");
 	if (cfg_string(ld->e, obj, "token_file", false, &token) > 0) {
 		if (token[0] != '/')
 			cfgerr_add(ld->e, "token_file", "expected an absolute path");

@@ -25,7 +25,7 @@ PFX=203.0.113.93/32
 WEB_MODE=$T/web.mode P1_MODE=$T/p1.mode P2_MODE=$T/p2.mode
 P1_STATUS=$T/p1.json
 
-WEB_PORT=$(free_port) P1_PORT=$(free_port) P2_PORT=$(free_port)
+WEB_PORT=$(free_port) P1_PORT=$(free_port) P2_PORT=$(free_port) CTL_PORT=$(free_port)
 echo ok >"$WEB_MODE"
 echo "secret-fleet-token" >"$T/token" && chmod 600 "$T/token"
 # status STATE FALLING: what peer 1 says of "web" (and of a service of another name).
@@ -58,6 +58,7 @@ cat >"$T/healthd.json" <<EOF
 {
 	"source": { "ipv4": "$NODE" },
 	"speaker": { "type": "exabgp" },
+	"control": { "listen": "$NODE:$CTL_PORT" },
 	"defaults": { "interval": "300ms", "fast_interval": "200ms", "timeout": "150ms",
 	              "rise": 2, "fall": 2 },
 	"fleet": { "peers": [ "$PEER1:$P1_PORT", "$PEER2:$P2_PORT" ], "min_others": 1,
