@@ -8,8 +8,10 @@
 #      MED, and the collector never loses the prefix;
 #   3. all recover: every node announces with the normal MED again, none left LAST;
 #   4. two healthd processes are stopped, then the third node's service fails: it
-#      holds, since no peer is heard.
-# Peers answering garbage or hanging: test_fleet_peers.sh.
+#      holds, since no peer is heard;
+#   5. in the stopped nodes' place, a status endpoint answering garbage and one that
+#      hangs: still held; one answering a healthy status: released (withdrawn).
+# Probe timing while peers hang: test_fleet_peers.sh.
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_fleet.sh
 set -u
@@ -26,7 +28,7 @@ addr() { printf '127.0.91.1%s\n' "$1"; }
 PFX=203.0.113.95/32
 WEB_PORT=$(free_port) CTL_PORT=$(free_port) BGP_PORT=$(free_port)
 BIRD_ADDR=$COLLECTOR
-declare -A EXA_PID WEB_PID
+declare -A EXA_PID WEB_PID FAKE_PID
 
 # ---- the collector: one passive session per node
 {
@@ -212,5 +214,25 @@ else
 fi
 if promtool check metrics <"$T/metrics" >"$T/promtool.out" 2>&1; then ok "promtool check metrics passes with the fleet's metrics"; else not_ok "promtool check metrics" "$(head -5 "$T/promtool.out")"; fi
 
+# 5. Garbage and a hang where nodes 2 and 3 answered: counted as not announcing.
+echo garbage >"$T/n2/ctl.mode"
+echo hang >"$T/n3/ctl.mode"
+for i in 2 3; do
+	python3 "$IT_LIB_DIR/modehttp.py" "$(addr "$i")" "$CTL_PORT" "$T/n$i/ctl.mode" </dev/null >>"$T/n$i/ctl.log" 2>&1 &
+	FAKE_PID[$i]=$!
+	wait_tcp "$(addr "$i")" "$CTL_PORT" 5 || not_ok "fake status endpoint $i listens"
+done
+if stays_present "$PFX" 2 && [ "$(path_med 1)" = 900 ] &&
+	grep -q "fleet: peer $(addr 2):$CTL_PORT: bad status: not JSON" "$T/n1/exabgp.out" &&
+	grep -q "fleet: peer $(addr 3):$CTL_PORT: Timeout was reached" "$T/n1/exabgp.out"; then
+	ok "5. peers answering garbage or hanging count as not announcing: node 1 still holds"
+else
+	not_ok "5. garbage and hanging peers: still held" "$(meds); $(grep 'fleet: peer' "$T/n1/exabgp.out" | tail -3 | tr '\n' '|')"
+fi
+printf '{"services": [{"name": "dns", "state": "UP", "announced": true, "falling": false}]}\n' >"$T/n2/status.json"
+echo "file $T/n2/status.json" >"$T/n2/ctl.mode"
+if wait_meds "none none none" 5; then ok "5. a peer announcing dns again: node 1 releases and withdraws"; else not_ok "5. node 1 releases" "$(meds)"; fi
+
 for i in "${NODES[@]}"; do kill_pid "${EXA_PID[$i]}" 5; kill_pid "${WEB_PID[$i]}" 2; done
+for i in 2 3; do kill_pid "${FAKE_PID[$i]}" 2; done
 it_finish
