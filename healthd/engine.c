@@ -32,6 +32,7 @@ void engine_publish(struct engine_service *es)
 {
 	if (es->eng->sp != NULL)
 		speaker_set(es->eng->sp, es->cfg, engine_route(es));
+	control_changed(es->eng->ctl); /* peers' fleet guards read the new state at once */
 }
 
 static void engine_check_schedule(struct engine_check *ec, const struct probe *p)

@@ -25,7 +25,11 @@ struct engine_safety {
 	 * published (after it): copies, since a reload replaces the config they came from. */
 	bool action_set, sent_set;
 	struct route_attrs action;
-	bool last; /* held by the fleet guard */
+	bool last;    /* held by the fleet guard */
+	bool waiting; /* held only until fresh answers come: not a loud hold */
+	/* Monotonic: since when the service is not healthily announced (falling, down,
+	 * disabled, damped); zero while it is. Peers count only with answers newer. */
+	struct timeval unsafe_since;
 	size_t last_announcing;
 	struct timeval last_since; /* wall clock, for status */
 };
@@ -81,6 +85,8 @@ void engine_safety_adopt(struct engine_service *es, const struct engine_service 
 	s->last = o->last;
 	s->last_announcing = o->last_announcing;
 	s->last_since = o->last_since;
+	s->waiting = o->waiting;
+	s->unsafe_since = o->unsafe_since;
 	s->sent_set = o->sent_set;
 	s->action_set = o->action_set && route_attrs_copy(&s->action, &o->action) == 0;
 	if (damping_held(&s->damp, now, NULL)) {
@@ -151,6 +157,17 @@ static enum guard_why safety_why(const struct engine_service *es, bool damped)
 	return GUARD_DOWN;
 }
 
+/* Track since when the service is not healthily announced. */
+static void safety_track(struct engine_service *es, bool damped)
+{
+	struct engine_safety *s = es->safety;
+	enum health_state st = es->svc->state;
+	if ((st == HS_UP || st == HS_DEGRADED) && !damped)
+		timerclear(&s->unsafe_since);
+	else if (!timerisset(&s->unsafe_since))
+		mono_now(&s->unsafe_since);
+}
+
 static const struct route_attrs *safety_guard(struct engine_service *es,
                                               const struct route_attrs *want, bool damped)
 {
@@ -158,36 +175,50 @@ static const struct route_attrs *safety_guard(struct engine_service *es,
 	struct fleet *fl = es->eng->fleet;
 	const char *name = es->cfg->name;
 
+	safety_track(es, damped);
 	if (want != NULL || fl == NULL) {
 		if (s->last)
 			log_info("fleet guard: %s no longer held: %s", name,
 			         want != NULL ? "its own route again" : "the fleet guard is off");
-		s->last = false;
+		s->last = s->waiting = false;
 		return want;
 	}
+	/* Only answers to requests sent after this service began to fall count: a peer
+	 * failing at the same time is then seen falling (docs/safety.md). */
 	struct guard_case g = {
 	        .announced = s->sent_set,
 	        .why = safety_why(es, damped),
 	        .opt_out = es->cfg->on_last.withdraw,
 	        .guard_disable = es->cfg->guard_disable,
-	        .announcing = fleet_announcing(fl, name),
+	        .announcing = fleet_announcing(fl, name, &s->unsafe_since),
 	        .min_others = fleet_min_others(fl),
 	};
 	if (!guard_holds(&g)) {
-		if (s->last)
+		if (s->last && !s->waiting)
 			log_warn("fleet guard: releasing %s: %zu of %zu peers announce it; "
 			         "withdrawing",
 			         name, g.announcing, fleet_npeers(fl));
-		s->last = false;
+		else if (s->last)
+			log_info("fleet guard: %s: %zu of %zu peers announce it; withdrawing", name,
+			         g.announcing, fleet_npeers(fl));
+		s->last = s->waiting = false;
 		return NULL;
 	}
-	if (!s->last || s->last_announcing != g.announcing)
+	/* Enough peers by older answers: wait for fresh ones before withdrawing. */
+	size_t any = fleet_announcing(fl, name, NULL);
+	bool waiting = any >= (size_t)g.min_others;
+	if (waiting && (!s->last || !s->waiting))
+		log_info("fleet guard: %s waits for the peers' answers since it began to fall "
+		         "before withdrawing (%zu announce it by older answers)",
+		         name, any);
+	else if (!waiting && (!s->last || s->waiting || s->last_announcing != g.announcing))
 		log_err("fleet guard: holding %s, %zu of %zu peers announce it; announcing with "
 		        "on_last instead of withdrawing the last copy",
 		        name, g.announcing, fleet_npeers(fl));
 	if (!s->last)
 		gettimeofday(&s->last_since, NULL);
 	s->last = true;
+	s->waiting = waiting;
 	s->last_announcing = g.announcing;
 	return &es->cfg->on_last.attrs;
 }
@@ -297,7 +328,7 @@ json_t *engine_safety_status(const struct engine_service *es)
 	json_object_set_new(o, "since", s->last ? safety_time_json(&s->last_since) : json_null());
 	json_object_set_new(
 	        o, "announcing",
-	        json_integer((json_int_t)fleet_announcing(es->eng->fleet, es->cfg->name)));
+	        json_integer((json_int_t)fleet_announcing(es->eng->fleet, es->cfg->name, NULL)));
 	return o;
 }
 

@@ -27,6 +27,8 @@ struct fleet_peer {
 	struct guard_view view; /* the last good answer */
 	bool heard_ever;
 	struct timeval heard; /* when view was read (monotonic) */
+	struct timeval asked; /* when the request that view answers was sent */
+	struct timeval sent;  /* when the request in flight was sent */
 	char error[160];      /* why the last request failed; "" when it did not */
 };
 
@@ -57,12 +59,16 @@ static bool fleet_fresh(const struct fleet_peer *p)
 	return p->heard_ever && p->error[0] == '\0' && fleet_age_ms(p) < p->f->stale_ms;
 }
 
-size_t fleet_announcing(const struct fleet *f, const char *service)
+size_t fleet_announcing(const struct fleet *f, const char *service, const struct timeval *since)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < f->npeers; i++)
-		if (fleet_fresh(&f->peers[i]) && guard_view_announces(&f->peers[i].view, service))
+	for (size_t i = 0; i < f->npeers; i++) {
+		const struct fleet_peer *p = &f->peers[i];
+		if (since != NULL && timercmp(&p->asked, since, <))
+			continue;
+		if (fleet_fresh(p) && guard_view_announces(&p->view, service))
 			n++;
+	}
 	return n;
 }
 
@@ -171,6 +177,7 @@ static void fleet_done(struct curlev_xfer *x, CURLcode rc, void *arg)
 		} else {
 			guard_view_free(&p->view);
 			p->view = v;
+			p->asked = p->sent;
 			fleet_peer_result(p, NULL);
 		}
 	}
@@ -184,6 +191,7 @@ static void fleet_poll(struct fleet_peer *p)
 		return; /* still going: it ends by its own timeout, within one poll */
 	p->len = 0;
 	p->too_big = false;
+	mono_now(&p->sent);
 	p->xfer = curlev_add(p->f->base, p->easy, fleet_done, p);
 	if (p->xfer == NULL)
 		fleet_peer_result(p, "cannot start a request (out of memory)");

@@ -24,8 +24,10 @@ struct fleet *fleet_new(const struct config *cfg, struct event_base *base, fleet
 void fleet_free(struct fleet *f);
 /* Whether f polls what cfg's fleet says (a reload that changes nothing keeps it). */
 bool fleet_same(const struct fleet *f, const struct config *cfg);
-/* The peers announcing service healthily now, heard within stale_after. */
-size_t fleet_announcing(const struct fleet *f, const char *service);
+/* The peers announcing service healthily now, heard within stale_after. With since
+ * (monotonic) set, only answers to requests sent after since count: what a peer said
+ * before this node began falling may predate the peer's own fall (docs/safety.md). */
+size_t fleet_announcing(const struct fleet *f, const char *service, const struct timeval *since);
 size_t fleet_npeers(const struct fleet *f);
 int fleet_min_others(const struct fleet *f);
 /* [{"peer": "ADDR:PORT", "heard": bool, "age_ms": N, "error": "..."}] for status. */

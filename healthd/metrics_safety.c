@@ -42,9 +42,10 @@ static void ms_services(struct engine *eng, struct evbuffer *b)
 	ms_head(b, "healthd_service_peers_announcing",
 	        "Fleet peers announcing the service healthily, as last read.");
 	for (size_t i = 0; i < eng->nservices; i++)
-		evbuffer_add_printf(b, "healthd_service_peers_announcing{service=\"%s\"} %zu\n",
-		                    eng->services[i]->cfg->name,
-		                    fleet_announcing(eng->fleet, eng->services[i]->cfg->name));
+		evbuffer_add_printf(
+		        b, "healthd_service_peers_announcing{service=\"%s\"} %zu\n",
+		        eng->services[i]->cfg->name,
+		        fleet_announcing(eng->fleet, eng->services[i]->cfg->name, NULL));
 }
 
 static void ms_peers(struct engine *eng, struct evbuffer *b)
