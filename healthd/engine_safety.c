@@ -117,6 +117,13 @@ safety_damp(struct engine_service *es, const struct route_attrs *want, uint64_t 
 	if (damping_held(&s->damp, now, &ended)) {
 		*damped = true;
 		want = safety_down_action(es);
+		/* libevent measures from its cached loop time, which may be a little early:
+		 * a timer that fired before the hold's end is armed again for the rest. */
+		if (!evtimer_pending(s->hold_timer, NULL)) {
+			struct timeval tv;
+			ms_to_tv(&tv, (uint32_t)damping_left(&s->damp, now) + 1);
+			evtimer_add(s->hold_timer, &tv);
+		}
 	} else {
 		if (ended)
 			log_info("service %s: flap damping: hold_down over; following its checks "
