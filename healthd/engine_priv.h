@@ -4,8 +4,9 @@
  *   engine_reload.c  SIGHUP and a config file that failed: re-read, compare, apply
  *   engine_state.c   the state file written on every change of what the speaker was told
  *   engine_stats.c   what the metrics and /status read: results, transitions, since when
+ *   engine_safety.c  between health and speaker: flap damping and the fleet guard
  *
- * The control endpoint (control*.c, metrics.c, status.c) reads this too, and changes the
+ * The control endpoint (control*.c, metrics*.c, status.c) reads this too, and changes the
  * run state only through engine_service_disable_api().
  *
  * The engine owns everything here; the config it runs (eng->cfg) is an immutable value
