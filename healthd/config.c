@@ -25,6 +25,7 @@ static const char *const top_keys[] = {
         "control",
         "defaults",
         "services",
+        "fleet",
         /* config_process.c's */
         "user",
         "group",
@@ -348,6 +349,7 @@ static void config_top(struct config_loader *ld, const json_t *top)
 	config_control(ld, top);
 	config_defaults(ld, top, &defaults);
 	config_services(ld, top, &defaults);
+	config_fleet(ld, top);
 	config_level_check_sources(ld);
 	config_bird_check(ld);
 	config_frr_check(ld);
@@ -455,6 +457,7 @@ void config_free(struct config *cfg)
 	config_bird_free(&cfg->speaker.bird);
 	config_gobgp_free(&cfg->speaker.gobgp);
 	config_frr_free(&cfg->speaker.frr);
+	config_fleet_free(&cfg->fleet);
 	control_cfg_free(&cfg->control);
 	for (size_t i = 0; i < cfg->nservices; i++)
 		config_service_free(&cfg->services[i]);

@@ -12,6 +12,7 @@
 #include "../probes/net.h"
 #include "../probes/probe.h"
 #include "../lib/cfgerr.h"
+#include "damping.h"
 #include "control_cfg.h"
 #include "prefix.h"
 
@@ -54,6 +55,7 @@ struct check_cfg {
 	json_t *spec;              /* the check's object as written: what the probe is built from */
 	json_t *normal;            /* its normalized form, as `healthd check` prints it */
 	struct source_addr source; /* resolved: check, else service, else node-wide */
+	uint32_t degraded_after_ms; /* a passing run slower than this is degraded; 0: never */
 };
 
 struct service_cfg {
@@ -63,6 +65,10 @@ struct service_cfg {
 	struct route_attrs announce;
 	struct state_action on_down;     /* default: withdraw */
 	struct state_action on_disabled; /* default: withdraw */
+	struct state_action on_degraded; /* never withdraws; default: announce's attributes */
+	struct damping_cfg damping;      /* max_flaps, flap_window, hold_down; off by default */
+	struct state_action on_last;     /* the fleet guard holds with these; default: announce's */
+	bool guard_disable;              /* the fleet guard also holds an operator's disable */
 	char *disable_file;              /* NULL: none */
 	char **neighbors;                /* NULL-terminated ExaBGP neighbor selectors, or NULL */
 	char *bird_protocol;             /* BIRD protocol switched in mode "protocol", or NULL */
@@ -145,6 +151,22 @@ struct log_cfg {
 	int level;    /* LOG_INFO by default */
 };
 
+/* The fleet guard: the other nodes whose status is read, and the rule's numbers. */
+struct fleet_peer_cfg {
+	char *name; /* as written: "198.51.100.8:9187", "[2001:db8::8]:9187" */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+struct fleet_cfg {
+	struct fleet_peer_cfg *peers; /* NULL: no fleet guard */
+	size_t npeers;
+	int min_others;          /* other nodes that must announce before this one withdraws */
+	uint32_t poll_ms;        /* how often each peer's status is read */
+	uint32_t stale_after_ms; /* a peer not heard for this long announces nothing */
+	char *token_file;        /* NULL: no token */
+};
+
 /* Who healthd runs as, and the limits it enforces on itself (config_process.c). */
 #define CONFIG_DEFAULT_MAX_RUNNING    256
 #define CONFIG_DEFAULT_MAX_READ_BYTES (32 * 1024 * 1024)
@@ -168,6 +190,7 @@ struct config {
 	bool source_check; /* refuse a source not configured locally (DNS issue) */
 	struct speaker_cfg speaker;
 	struct log_cfg log;
+	struct fleet_cfg fleet;
 	struct control_cfg control; /* the control endpoint (control.c); off by default */
 	struct timing defaults;
 	struct service_cfg *services;
@@ -182,6 +205,8 @@ struct config *config_load_file(const char *file, struct config_error *err);
 struct config *config_load_string(const char *text, const char *name, struct config_error *err);
 /* The normalized config: every default filled in, durations in canonical form. */
 json_t *config_to_json(const struct config *cfg);
+/* The normalized "fleet" object; NULL when there is no fleet guard. */
+json_t *config_fleet_json(const struct config *cfg);
 /* The normalized "speaker" object. */
 json_t *config_speaker_to_json(const struct config *cfg);
 /* One service's normalized form; two services with equal forms behave the same. */

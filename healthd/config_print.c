@@ -60,6 +60,8 @@ json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p)
 		}
 	}
 	cj_timing(o, &chk->timing);
+	if (chk->degraded_after_ms > 0)
+		json_object_set_new(o, "degraded_after", cj_duration(chk->degraded_after_ms));
 	/* Written only when set: no source means the kernel picks one. */
 	if (p->source.has_v4 || p->source.has_v6)
 		json_object_set_new(o, "source", cj_source(&p->source));
@@ -81,6 +83,8 @@ json_t *config_service_to_json(const struct service_cfg *svc)
 	json_object_set_new(o, "announce", route_attrs_to_json(&svc->announce));
 	json_object_set_new(o, "on_down", route_attrs_action_to_json(&svc->on_down));
 	json_object_set_new(o, "on_disabled", route_attrs_action_to_json(&svc->on_disabled));
+	json_object_set_new(o, "on_degraded", route_attrs_action_to_json(&svc->on_degraded));
+	config_safety_service_to_json(o, svc);
 	if (svc->disable_file != NULL)
 		json_object_set_new(o, "disable_file", json_string(svc->disable_file));
 	json_object_set_new(o, "neighbors", cj_strv(svc->neighbors));
@@ -131,6 +135,8 @@ json_t *config_to_json(const struct config *cfg)
 	                    json_string(config_log_facility_name(cfg->log.facility)));
 	json_object_set_new(log, "level", json_string(config_log_level_name(cfg->log.level)));
 	json_object_set_new(o, "log", log);
+	if (cfg->fleet.peers != NULL)
+		json_object_set_new(o, "fleet", config_fleet_to_json(&cfg->fleet));
 
 	json_t *control = control_cfg_to_json(&cfg->control);
 	if (control != NULL)

@@ -74,6 +74,17 @@ int route_attrs_action(struct config_error *e, const json_t *svc, const char *ke
 json_t *route_attrs_to_json(const struct route_attrs *a);
 json_t *route_attrs_action_to_json(const struct state_action *act);
 
+/* config_safety.c */
+/* A service's max_flaps, flap_window, hold_down, on_last, guard_disable (obj at e->base,
+ * announce already read). */
+void config_safety_service(struct config_loader *ld, const json_t *obj, struct service_cfg *svc);
+void config_safety_service_to_json(json_t *o, const struct service_cfg *svc);
+void config_safety_service_free(struct service_cfg *svc);
+/* The top-level "fleet" (absent: no fleet guard). */
+void config_fleet(struct config_loader *ld, const json_t *top);
+json_t *config_fleet_to_json(const struct fleet_cfg *f);
+void config_fleet_free(struct fleet_cfg *f);
+
 /* config_print.c */
 /* A check's normalized form, from the probe built to validate it (p->source set). */
 json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p);

@@ -9,15 +9,12 @@
 #include "config_priv.h"
 
 static const char *const service_keys[] = {
-        "name",          "prefixes",
-        "announce",      "on_down",
-        "on_disabled",   "disable_file",
-        "neighbors",     "require",
-        "interval",      "fast_interval",
-        "timeout",       "rise",
-        "fall",          "source",
-        "checks",        "require_local_address",
-        "bird_protocol", NULL,
+        "name",          "prefixes",      "announce",      "on_down",
+        "on_disabled",   "disable_file",  "neighbors",     "require",
+        "interval",      "fast_interval", "timeout",       "rise",
+        "fall",          "source",        "checks",        "require_local_address",
+        "bird_protocol", "on_degraded",   "max_flaps",     "flap_window",
+        "hold_down",     "on_last",       "guard_disable", NULL,
 };
 
 static void service_name(struct config_loader *ld, const json_t *obj, size_t index,
@@ -103,6 +100,27 @@ static void service_prefixes(struct config_loader *ld, const json_t *obj, size_t
 	}
 }
 
+/* A degraded service still serves: it announces, with on_degraded's replacements. */
+static void service_on_degraded(struct config_loader *ld, const json_t *obj,
+                                struct service_cfg *svc)
+{
+	const json_t *v = json_object_get(obj, "on_degraded");
+
+	if (json_is_string(v)) {
+		cfgerr_add(ld->e, "on_degraded",
+		           "expected an object of route attributes: a degraded service still "
+		           "serves, so it is never withdrawn (use on_down)");
+		return;
+	}
+	if (v == NULL) {
+		svc->on_degraded.withdraw = false;
+		if (route_attrs_copy(&svc->on_degraded.attrs, &svc->announce) != 0)
+			cfgerr_add(ld->e, NULL, "out of memory");
+		return;
+	}
+	route_attrs_action(ld->e, obj, "on_degraded", &svc->announce, &svc->on_degraded);
+}
+
 static void service_route_attrs(struct config_loader *ld, const json_t *obj,
                                 struct service_cfg *svc)
 {
@@ -121,6 +139,8 @@ static void service_route_attrs(struct config_loader *ld, const json_t *obj,
 		svc->announce.next_hop = strdup("self");
 	route_attrs_action(ld->e, obj, "on_down", &svc->announce, &svc->on_down);
 	route_attrs_action(ld->e, obj, "on_disabled", &svc->announce, &svc->on_disabled);
+	service_on_degraded(ld, obj, svc);
+	config_safety_service(ld, obj, svc);
 }
 
 static void service_check(struct config_loader *ld, const json_t *obj, struct service_cfg *svc,
@@ -152,6 +172,12 @@ static void service_check(struct config_loader *ld, const json_t *obj, struct se
 	config_level_read(ld, obj, path, 3, &lv);
 	config_level_validate(ld, &lv);
 	chk->timing = lv.t;
+	if (cfg_duration(ld->e, obj, "degraded_after", &chk->degraded_after_ms) > 0 &&
+	    (chk->degraded_after_ms == 0 || chk->degraded_after_ms >= lv.t.timeout_ms))
+		cfgerr_add(ld->e, "degraded_after",
+		           "must be above 0 and below the check's timeout (%ums): a run that "
+		           "slow fails",
+		           lv.t.timeout_ms);
 	if (ops == NULL)
 		return;
 	chk->ops = ops;
@@ -273,6 +299,8 @@ void config_service_free(struct service_cfg *svc)
 	route_attrs_free(&svc->announce);
 	route_attrs_free(&svc->on_down.attrs);
 	route_attrs_free(&svc->on_disabled.attrs);
+	route_attrs_free(&svc->on_degraded.attrs);
+	config_safety_service_free(svc);
 	free(svc->disable_file);
 	cfg_strv_free(svc->neighbors);
 	free(svc->bird_protocol);

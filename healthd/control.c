@@ -1021,6 +1021,12 @@ int control_start(struct engine *eng)
 	return 0;
 }
 
+void control_changed(struct control *ctl)
+{
+	if (ctl != NULL)
+		control_cache_drop(ctl);
+}
+
 void control_reload(struct engine *eng)
 {
 	struct control *ctl = eng->ctl;

@@ -44,6 +44,9 @@ int control_start(struct engine *eng);
  * disables of services that left, apply the rest to the (maybe rebuilt) services. */
 void control_reload(struct engine *eng);
 void control_free(struct control *ctl);
+/* A service's state or route changed: the next /status and /metrics are rendered anew,
+ * so a peer's fleet guard never reads a state older than its request (docs/safety.md). */
+void control_changed(struct control *ctl);
 
 /* The API disable of a service, or NULL. */
 const struct control_disable *control_disabled(const struct control *ctl, const char *service);

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "engine_priv.h"
 #include "exitcode.h"
+#include "fleet.h"
 #include "ifaddr.h"
 #include "process.h"
 
@@ -30,7 +31,8 @@ static uint32_t engine_jitter(uint32_t range_ms)
 void engine_publish(struct engine_service *es)
 {
 	if (es->eng->sp != NULL)
-		speaker_set(es->eng->sp, es->cfg, service_route(es->svc));
+		speaker_set(es->eng->sp, es->cfg, engine_route(es));
+	control_changed(es->eng->ctl); /* peers' fleet guards read the new state at once */
 }
 
 static void engine_check_schedule(struct engine_check *ec, const struct probe *p)
@@ -48,19 +50,31 @@ static void engine_check_schedule(struct engine_check *ec, const struct probe *p
 	evtimer_add(ec->timer, &tv);
 }
 
+/* A pass is degraded when the check says so or when it took longer than degraded_after. */
+static enum health_result engine_check_grade(const struct engine_check *ec, const struct probe *p,
+                                             const struct probe_result *r)
+{
+	if (!probe_result_healthy(p, r))
+		return HR_FAIL;
+	if (probe_result_degraded(p, r))
+		return HR_DEGRADED;
+	uint32_t slow = ec->cfg->degraded_after_ms;
+	return slow > 0 && r->latency_us / 1000 >= slow ? HR_DEGRADED : HR_OK;
+}
+
 static void engine_check_done(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct engine_check *ec = arg;
 	struct engine_service *es = ec->es;
 	struct service *svc = es->svc;
 	enum health_state old = svc->state;
-	bool ok = probe_result_healthy(p, r);
+	enum health_result hr = engine_check_grade(ec, p, r);
 	const struct probe_reason_info *ri = probe_reason_info(r->reason);
 
 	log_debug("%s: %s: %s (%s) %s, %.1fms", es->cfg->name, p->label,
 	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0);
 	engine_stats_result(ec, r);
-	if (service_feed(svc, ec->index, ok)) {
+	if (service_feed_result(svc, ec->index, hr)) {
 		log_info("service %s: %s -> %s (%s: %s, %s, %.1fms)", es->cfg->name,
 		         health_state_name(old), health_state_name(svc->state), p->label, ri->code,
 		         r->detail[0] ? r->detail : ri->text, r->latency_us / 1000.0);
@@ -174,7 +188,7 @@ struct engine_service *engine_service_new(struct engine *eng, const struct servi
 	es->svc = service_new(cfg);
 	engine_stats_init(es);
 	es->checks = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*es->checks));
-	if (es->svc == NULL || es->checks == NULL)
+	if (es->svc == NULL || es->checks == NULL || engine_safety_new(es) != 0)
 		goto fail;
 	for (size_t j = 0; j < cfg->nchecks; j++) {
 		struct engine_check *ec = &es->checks[j];
@@ -237,6 +251,7 @@ void engine_service_free(struct engine_service *es)
 	if (es->poll_timer)
 		event_free(es->poll_timer);
 	free(es->checks);
+	engine_safety_free(es);
 	service_free(es->svc);
 	free(es);
 }
@@ -260,6 +275,7 @@ static void engine_stop(struct engine *eng, const char *why)
 		evtimer_del(eng->reannounce);
 	if (eng->watch)
 		evtimer_del(eng->watch);
+	engine_safety_stop(eng);
 	event_base_loopbreak(eng->base);
 }
 
@@ -464,6 +480,7 @@ int engine_run(struct engine *eng)
 		}
 	}
 	eng->started = true;
+	engine_fleet_update(eng);
 	for (size_t i = 0; i < eng->nservices; i++)
 		engine_service_start(eng->services[i]);
 	if (eng->sp != NULL)
@@ -491,6 +508,7 @@ void engine_free(struct engine *eng)
 	for (size_t i = 0; i < eng->nservices; i++)
 		engine_service_free(eng->services[i]);
 	free(eng->services);
+	fleet_free(eng->fleet);
 	speaker_free(eng->sp);
 	engine_stdin_watch(eng, false);
 	struct event *evs[] = {eng->sig_term, eng->sig_int, eng->sig_hup, eng->reannounce};

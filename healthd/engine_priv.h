@@ -4,8 +4,9 @@
  *   engine_reload.c  SIGHUP and a config file that failed: re-read, compare, apply
  *   engine_state.c   the state file written on every change of what the speaker was told
  *   engine_stats.c   what the metrics and /status read: results, transitions, since when
+ *   engine_safety.c  between health and speaker: flap damping and the fleet guard
  *
- * The control endpoint (control*.c, metrics.c, status.c) reads this too, and changes the
+ * The control endpoint (control*.c, metrics*.c, status.c) reads this too, and changes the
  * run state only through engine_service_disable_api().
  *
  * The engine owns everything here; the config it runs (eng->cfg) is an immutable value
@@ -28,7 +29,7 @@ struct control;
 /* Latency buckets (seconds, upper bounds): loopback answers in 100us, slow checks in s. */
 #define ENGINE_LATENCY_BUCKETS 16
 extern const double engine_latency_bounds[ENGINE_LATENCY_BUCKETS];
-#define ENGINE_NSTATES (HS_DISABLED + 1)
+#define ENGINE_NSTATES (HS_DEGRADED + 1) /* HS_DEGRADED is the last health state */
 
 /* One check's counters since it was built (a reload that changes the check starts them
  * again: Prometheus takes a counter reset). */
@@ -68,7 +69,8 @@ struct engine_service {
 	struct engine_check *checks;
 	size_t nchecks;
 	struct event *poll_timer;
-	bool poll_failed; /* the disable file could not be looked at: said once */
+	bool poll_failed;             /* the disable file could not be looked at: said once */
+	struct engine_safety *safety; /* damping and the fleet guard (engine_safety.c) */
 	struct engine_service_stats stats;
 };
 
@@ -96,6 +98,8 @@ struct engine {
 	size_t nerrors;
 	struct timeval errors_logged;
 	struct event *stdin_ev; /* no speaker: stdin's EOF still ends healthd */
+
+	struct fleet *fleet; /* the fleet guard's poller; NULL: no fleet */
 
 	/* engine_state.c */
 	char *state_file; /* NULL: none */
@@ -129,6 +133,31 @@ void engine_wait(struct engine *eng, char **errors, size_t nerrors);
 void engine_release_old(struct engine *eng);
 void engine_reload_free(struct engine *eng);
 
+/* engine_safety.c */
+int engine_safety_new(struct engine_service *es);
+void engine_safety_free(struct engine_service *es);
+/* A reload rebuilt old as es: keep its damping history and guard hold. */
+void engine_safety_adopt(struct engine_service *es, const struct engine_service *old);
+/* What the service's prefixes should be now: service_route(), then damping, then the
+ * fleet guard. NULL: withdrawn. */
+const struct route_attrs *engine_route(struct engine_service *es);
+/* For status and metrics: "LAST", "DAMPED", else the health state's name. */
+const char *engine_safety_state(const struct engine_service *es);
+bool engine_safety_last(const struct engine_service *es);
+/* The next failing step may withdraw the route: peers must not count on this node. */
+bool engine_safety_falling(const struct engine_service *es);
+uint64_t engine_safety_hold_left_ms(const struct engine_service *es);
+/* What the route does now: "announce", "on_degraded", "on_down", "on_disabled",
+ * "on_last" or "withdraw". */
+const char *engine_safety_action(const struct engine_service *es);
+/* The fleet guard's part of a service's status ({"last", "since", "announcing"}), or
+ * NULL without a fleet; and the fleet's own ({"peers": [...], "min_others"}). */
+json_t *engine_safety_status(const struct engine_service *es);
+json_t *engine_fleet_status(const struct engine *eng);
+/* Start, replace or stop the fleet poller to match eng->cfg. */
+void engine_fleet_update(struct engine *eng);
+/* Stopping: no more polls, no hold_down timer. */
+void engine_safety_stop(struct engine *eng);
 /* engine_stats.c */
 void engine_stats_result(struct engine_check *ec, const struct probe_result *r);
 /* The service's state changed from old (why: printf-like, for /status). */

@@ -149,7 +149,7 @@ static void reload_log_settings(struct engine *eng, const struct config *cfg)
 static void reload_publish(struct engine *eng)
 {
 	for (size_t i = 0; i < eng->nservices; i++)
-		speaker_want(eng->sp, eng->services[i]->cfg, service_route(eng->services[i]->svc));
+		speaker_want(eng->sp, eng->services[i]->cfg, engine_route(eng->services[i]));
 	speaker_sync(eng->sp);
 }
 
@@ -222,6 +222,7 @@ static void reload_apply(struct engine *eng, struct config *cur)
 				          config_check_same(svcs[i]->checks[j].cfg,
 				                            old->checks[j].cfg);
 			service_adopt(svcs[i]->svc, old->svc, same);
+			engine_safety_adopt(svcs[i], old);
 			svcs[i]->stats = old->stats; /* the same standing, since the same time */
 		}
 	}
@@ -233,6 +234,7 @@ static void reload_apply(struct engine *eng, struct config *cur)
 	reload_retire(eng, eng->cfg);
 	eng->cfg = cur;
 	reload_log_settings(eng, cur);
+	engine_fleet_update(eng);
 	reload_publish(eng);
 	for (size_t i = 0; i < cur->nservices; i++)
 		if (d.change[i] != CHANGE_UNCHANGED)
@@ -301,6 +303,8 @@ static void reload_start(struct engine *eng, struct config *cur)
 	}
 	if (eng->nservices != cur->nservices)
 		log_err("%s: not every service could be set up", eng->opts.config_file);
+	if (eng->started)
+		engine_fleet_update(eng);
 	if (eng->started)
 		for (size_t i = 0; i < eng->nservices; i++)
 			engine_service_start(eng->services[i]);

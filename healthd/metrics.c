@@ -21,7 +21,10 @@
 #define HEALTHD_VERSION "0.1.0"
 #endif
 
-static const char *const action_names[] = {"announce", "on_down", "on_disabled", "withdraw"};
+static const char *const action_names[] = {"announce",    "on_degraded", "on_down",
+                                           "on_disabled", "on_last",     "withdraw"};
+/* Beyond the health states: held by flap damping, held by the fleet guard. */
+static const char *const safety_states[] = {"DAMPED", "LAST"};
 static const char *const status_names[] = {"status=\"ok\"", "status=\"warning\"", "status=\"fail\"",
                                            "status=\"error\""};
 /* engine_latency_bounds as labels. */
@@ -247,10 +250,16 @@ static void metrics_services(struct engine *eng, struct evbuffer *b, const struc
 	{
 		char sl[300], st[32];
 		snprintf(sl, sizeof(sl), "service=\"%s\"", SNAME);
+		const char *now_in = engine_safety_state(es);
 		for (int s = 0; s < ENGINE_NSTATES; s++) {
 			snprintf(st, sizeof(st), "state=\"%s\"", health_state_name(s));
 			put(b, "healthd_service_state", sl, st,
-			    es->svc->state == (enum health_state)s);
+			    strcmp(now_in, health_state_name(s)) == 0);
+		}
+		for (size_t k = 0; k < sizeof(safety_states) / sizeof(safety_states[0]); k++) {
+			snprintf(st, sizeof(st), "state=\"%s\"", safety_states[k]);
+			put(b, "healthd_service_state", sl, st,
+			    strcmp(now_in, safety_states[k]) == 0);
 		}
 	}
 	head(b, "healthd_service_state_seconds", "gauge", "Seconds in the current state.");
@@ -416,6 +425,7 @@ int metrics_render(struct engine *eng, struct evbuffer *out)
 	metrics_process(eng, out);
 	metrics_speaker(eng, out);
 	metrics_services(eng, out, mr);
+	metrics_safety(eng, out);
 	metrics_checks(eng, out);
 	free(mr);
 	return 0;

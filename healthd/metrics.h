@@ -8,5 +8,7 @@ struct evbuffer;
 
 /* Append the whole exposition to out; 0, or -1 when out of memory. */
 int metrics_render(struct engine *eng, struct evbuffer *out);
+/* metrics_safety.c: flap damping and the fleet guard. */
+void metrics_safety(struct engine *eng, struct evbuffer *b);
 
 #endif

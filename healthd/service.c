@@ -5,8 +5,9 @@
 #include "service.h"
 
 static const char *const state_names[] = {
-        [HS_INIT] = "INIT",       [HS_RISING] = "RISING", [HS_UP] = "UP",
-        [HS_FALLING] = "FALLING", [HS_DOWN] = "DOWN",     [HS_DISABLED] = "DISABLED",
+        [HS_INIT] = "INIT",         [HS_RISING] = "RISING", [HS_UP] = "UP",
+        [HS_FALLING] = "FALLING",   [HS_DOWN] = "DOWN",     [HS_DISABLED] = "DISABLED",
+        [HS_DEGRADED] = "DEGRADED",
 };
 
 const char *health_state_name(enum health_state s)
@@ -22,11 +23,13 @@ void health_init(struct check_health *h, int rise, int fall)
 	h->count = 0;
 	h->rise = rise < 1 ? 1 : rise;
 	h->fall = fall < 1 ? 1 : fall;
+	h->degraded = false;
+	h->dcount = 0;
 }
 
 bool health_is_up(enum health_state s)
 {
-	return s == HS_UP || s == HS_FALLING;
+	return s == HS_UP || s == HS_FALLING || s == HS_DEGRADED;
 }
 
 bool health_is_fast(enum health_state s)
@@ -69,8 +72,9 @@ bool health_feed(struct check_health *h, bool ok)
 			h->state = HS_DOWN, h->count = 0;
 		break;
 	case HS_UP:
+	case HS_DEGRADED: /* a service's state; a check's is UP with `degraded` */
 		if (ok)
-			h->count = 0;
+			h->state = HS_UP, h->count = 0;
 		else
 			health_fall(h, 1);
 		break;
@@ -84,21 +88,45 @@ bool health_feed(struct check_health *h, bool ok)
 	return h->state != old;
 }
 
-static enum health_state service_derive(const struct service *svc)
+bool health_feed_result(struct check_health *h, enum health_result r)
 {
+	bool was = h->degraded;
+	bool changed = health_feed(h, r != HR_FAIL);
+
+	if (r == HR_FAIL) {
+		h->dcount = 0;
+		if (h->state == HS_DOWN)
+			h->degraded = false; /* rising again starts clean */
+	} else if ((r == HR_DEGRADED) != h->degraded) {
+		/* A pass that says the other thing than `degraded`: count toward a change. */
+		h->dcount++;
+		if (h->dcount >= (h->degraded ? h->rise : h->fall))
+			h->degraded = !h->degraded, h->dcount = 0;
+	} else {
+		h->dcount = 0;
+	}
+	return changed || h->degraded != was;
+}
+
+static enum health_state service_derive(struct service *svc)
+{
+	svc->degraded = false;
 	if (svc->disabled)
 		return HS_DISABLED;
 	if (svc->no_address)
 		return HS_DOWN;
 
-	size_t up = 0, falling = 0, rising = 0, init = 0;
+	size_t up = 0, falling = 0, rising = 0, init = 0, degraded = 0;
 	for (size_t i = 0; i < svc->nchecks; i++) {
 		switch (svc->checks[i].state) {
 		case HS_UP:
+		case HS_DEGRADED:
 			up++;
+			degraded += svc->checks[i].degraded;
 			break;
 		case HS_FALLING:
 			up++, falling++;
+			degraded += svc->checks[i].degraded;
 			break;
 		case HS_RISING:
 			rising++;
@@ -114,8 +142,14 @@ static enum health_state service_derive(const struct service *svc)
 	if (require == 0 || require > svc->nchecks)
 		require = svc->nchecks;
 
-	if (up >= require)
-		return up - falling >= require ? HS_UP : HS_FALLING;
+	if (up >= require) {
+		/* Too few clean checks: announce degraded, in FALLING too, so that the route's
+		 * attributes do not bounce back to announce's on the way down. */
+		svc->degraded = up - degraded < require;
+		if (up - falling < require)
+			return HS_FALLING;
+		return svc->degraded ? HS_DEGRADED : HS_UP;
+	}
 	if (init == svc->nchecks && !svc->settled)
 		return HS_INIT;
 	if (up + rising + init >= require && (rising > 0 || init > 0))
@@ -127,11 +161,12 @@ static enum health_state service_derive(const struct service *svc)
 static bool service_update(struct service *svc)
 {
 	enum health_state old = svc->state;
+	bool was_degraded = svc->degraded;
 	svc->disabled = svc->disabled_file || svc->disabled_api;
 	svc->state = service_derive(svc);
-	if (svc->state == HS_UP)
+	if (svc->state == HS_UP || svc->state == HS_DEGRADED)
 		svc->settled = true;
-	return svc->state != old;
+	return svc->state != old || svc->degraded != was_degraded;
 }
 
 struct service *service_new(const struct service_cfg *cfg)
@@ -167,6 +202,8 @@ void service_adopt(struct service *svc, const struct service *old, const bool *s
 		if (same != NULL && same[i] && i < old->nchecks) {
 			h->state = old->checks[i].state;
 			h->count = old->checks[i].count;
+			h->degraded = old->checks[i].degraded;
+			h->dcount = old->checks[i].dcount;
 		} else if (was_up) {
 			h->state = HS_UP; /* `fall` failures of its own take it down */
 		} else if (was_down) {
@@ -186,9 +223,14 @@ void service_free(struct service *svc)
 
 bool service_feed(struct service *svc, size_t i, bool ok)
 {
+	return service_feed_result(svc, i, ok ? HR_OK : HR_FAIL);
+}
+
+bool service_feed_result(struct service *svc, size_t i, enum health_result r)
+{
 	if (i >= svc->nchecks)
 		return false;
-	health_feed(&svc->checks[i], ok);
+	health_feed_result(&svc->checks[i], r);
 	return service_update(svc);
 }
 
@@ -215,7 +257,8 @@ const struct route_attrs *service_route(const struct service *svc)
 	const struct service_cfg *cfg = svc->cfg;
 
 	if (health_is_up(svc->state))
-		return &cfg->announce;
+		return svc->degraded && !cfg->on_degraded.withdraw ? &cfg->on_degraded.attrs
+		                                                   : &cfg->announce;
 	/* Start down: until the service has once been up, nothing is announced, not even
 	 * the backup route of on_down or on_disabled. */
 	if (!svc->settled || svc->no_address)

@@ -18,12 +18,25 @@ enum health_state {
 	HS_FALLING,
 	HS_DOWN,
 	HS_DISABLED,
+	HS_DEGRADED, /* up, but too few of its checks pass undegraded: on_degraded applies.
+	              * The last: ENGINE_NSTATES counts on it. */
+};
+
+/* One check result as the state machine sees it. */
+enum health_result {
+	HR_FAIL,
+	HR_OK,
+	HR_DEGRADED, /* passed, but slow (degraded_after) or a warning graded so */
 };
 
 struct check_health {
 	enum health_state state;
 	int count; /* consecutive results toward rise (RISING) or fall (FALLING) */
 	int rise, fall;
+	/* Degradation is counted like health: `fall` degraded passes in a row make the
+	 * check degraded, `rise` clean passes make it clean again; a failure resets both. */
+	bool degraded;
+	int dcount; /* consecutive passes toward changing `degraded` */
 };
 
 struct service {
@@ -33,7 +46,8 @@ struct service {
 	bool disabled_file;      /* the disable file is present */
 	bool disabled_api;       /* the control endpoint's POST /services/NAME/disable */
 	bool no_address;         /* require_local_address and a prefix is not on any interface */
-	bool settled; /* has been UP: from then on on_down/on_disabled apply when not up */
+	bool settled;  /* has been UP: from then on on_down/on_disabled apply when not up */
+	bool degraded; /* up with too few clean checks: announce with on_degraded */
 	size_t nchecks;
 	struct check_health *checks;
 };
@@ -41,7 +55,9 @@ struct service {
 void health_init(struct check_health *h, int rise, int fall);
 /* Feed one result; returns true when the check's state changed. */
 bool health_feed(struct check_health *h, bool ok);
-bool health_is_up(enum health_state s);   /* UP or FALLING */
+/* Feed one graded result; returns true when the state or `degraded` changed. */
+bool health_feed_result(struct check_health *h, enum health_result r);
+bool health_is_up(enum health_state s);   /* UP, DEGRADED or FALLING */
 bool health_is_fast(enum health_state s); /* RISING or FALLING: use the fast interval */
 
 struct service *service_new(const struct service_cfg *cfg);
@@ -54,6 +70,9 @@ void service_free(struct service *svc);
 void service_adopt(struct service *svc, const struct service *old, const bool *same);
 /* Feed a result of check i; returns true when the service's state changed. */
 bool service_feed(struct service *svc, size_t i, bool ok);
+/* Feed a graded result of check i; returns true when the service's state or the
+ * attributes it announces with changed. */
+bool service_feed_result(struct service *svc, size_t i, enum health_result r);
 /* The disable file's word; returns true when the service's state changed. */
 bool service_set_disabled(struct service *svc, bool disabled);
 /* The control endpoint's word; the service is enabled only when neither holds. Returns

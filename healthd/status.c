@@ -38,14 +38,7 @@ static json_t *status_time_json(const struct timespec *t)
 
 const char *status_action(const struct engine_service *es)
 {
-	const struct route_attrs *r = service_route(es->svc);
-	if (r == NULL)
-		return "withdraw";
-	if (r == &es->cfg->on_down.attrs)
-		return "on_down";
-	if (r == &es->cfg->on_disabled.attrs)
-		return "on_disabled";
-	return "announce";
+	return engine_safety_action(es); /* after damping and the fleet guard */
 }
 
 static json_t *status_check(const struct engine_check *ec)
@@ -81,11 +74,22 @@ json_t *status_service(struct engine *eng, struct engine_service *es)
 	mono_now(&now);
 	timersub(&now, &es->stats.since, &d);
 	json_object_set_new(o, "name", json_string(es->cfg->name));
-	json_object_set_new(o, "state", json_string(health_state_name(svc->state)));
+	/* LAST (held by the fleet guard) and DAMPED are states to a reader, above health's. */
+	json_object_set_new(o, "state", json_string(engine_safety_state(es)));
 	json_object_set_new(o, "since", status_time_json(&es->stats.since_at));
 	json_object_set_new(o, "since_seconds", json_integer(d.tv_sec < 0 ? 0 : d.tv_sec));
 	json_object_set_new(o, "reason", json_string(es->stats.why));
 	json_object_set_new(o, "action", json_string(status_action(es)));
+	/* Peers' fleet guards do not count on a node whose next failing step withdraws. */
+	json_object_set_new(o, "falling", json_boolean(engine_safety_falling(es)));
+	if (es->cfg->damping.max_flaps > 0)
+		json_object_set_new(o, "damping",
+		                    json_pack("{s:b, s:f}", "held",
+		                              engine_safety_hold_left_ms(es) > 0, "left_seconds",
+		                              engine_safety_hold_left_ms(es) / 1000.0));
+	json_t *guard = engine_safety_status(es);
+	if (guard != NULL)
+		json_object_set_new(o, "guard", guard);
 	json_object_set_new(
 	        o, "announced",
 	        json_boolean(eng->sp != NULL && speaker_announced(eng->sp, es->cfg->name)));
@@ -124,6 +128,9 @@ json_t *status_all(struct engine *eng)
 		json_array_append_new(errs, json_string(eng->errors[i]));
 	json_object_set_new(reload, "errors", errs);
 	json_object_set_new(o, "last_reload", reload);
+	json_t *fleet = engine_fleet_status(eng);
+	if (fleet != NULL)
+		json_object_set_new(o, "fleet", fleet);
 	json_t *svcs = json_array();
 	for (size_t i = 0; i < eng->nservices; i++)
 		json_array_append_new(svcs, status_service(eng, eng->services[i]));

@@ -35,7 +35,7 @@ struct exec_check {
 };
 
 static const char *const exec_keys[] = {
-        "command", "shell", "warning_is_failure", "max_output", "env", NULL,
+        "command", "shell", "warning_is", "warning_is_failure", "max_output", "env", NULL,
 };
 
 static char *exec_join(char *const *v, size_t max)
@@ -144,6 +144,36 @@ static int exec_read_env(struct exec_check *e, const json_t *obj, struct config_
 	return bad > 0 ? -1 : 0;
 }
 
+/* What exit 1 (a plugin's WARNING) means: "healthy" (the default), "failure" or
+ * "degraded". "warning_is_failure": true is the older spelling of "failure". */
+static int exec_read_warning(struct probe *p, const json_t *obj, struct config_error *err)
+{
+	const char *w;
+	int rc = cfg_string(err, obj, "warning_is", false, &w);
+
+	if (cfg_bool(err, obj, "warning_is_failure", &p->warning_is_failure) < 0 || rc < 0)
+		return -1;
+	if (rc == 0)
+		return 0;
+	if (json_object_get(obj, "warning_is_failure") != NULL) {
+		cfgerr_add(err, "warning_is_failure",
+		           "give either \"warning_is\" or \"warning_is_failure\", not both");
+		return -1;
+	}
+	if (strcmp(w, "failure") == 0) {
+		p->warning_is_failure = true;
+	} else if (strcmp(w, "degraded") == 0) {
+		p->warning_is_degraded = true;
+	} else if (strcmp(w, "healthy") != 0) {
+		cfgerr_add(
+		        err, "warning_is",
+		        "unknown value \"%s\" (expected \"healthy\", \"failure\" or \"degraded\")",
+		        w);
+		return -1;
+	}
+	return 0;
+}
+
 static int exec_configure(struct probe *p, const json_t *obj, struct config_error *err)
 {
 	struct exec_check *e = calloc(1, sizeof(*e));
@@ -157,7 +187,7 @@ static int exec_configure(struct probe *p, const json_t *obj, struct config_erro
 	p->priv = e;
 	if (cfg_bool(err, obj, "shell", &e->shell) < 0)
 		bad++;
-	if (cfg_bool(err, obj, "warning_is_failure", &p->warning_is_failure) < 0)
+	if (exec_read_warning(p, obj, err) < 0)
 		bad++;
 	if (cfg_int(err, obj, "max_output", 0, EXEC_MAX_OUTPUT, &max_output) < 0)
 		bad++;
@@ -410,7 +440,10 @@ static json_t *exec_to_json(const struct probe *p)
 	}
 	json_object_set_new(o, "command", cmd);
 	json_object_set_new(o, "shell", json_boolean(e->shell));
-	json_object_set_new(o, "warning_is_failure", json_boolean(p->warning_is_failure));
+	json_object_set_new(o, "warning_is",
+	                    json_string(p->warning_is_failure    ? "failure"
+	                                : p->warning_is_degraded ? "degraded"
+	                                                         : "healthy"));
 	json_object_set_new(o, "max_output", json_integer((json_int_t)e->max_output));
 	json_object_set_new(o, "env", env);
 	return o;

@@ -16,7 +16,8 @@ static const struct probe_ops *const registry[] = {
 };
 
 const char *const probe_common_keys[] = {
-        "type", "interval", "fast_interval", "timeout", "rise", "fall", "source", NULL,
+        "type", "interval", "fast_interval",  "timeout", "rise",
+        "fall", "source",   "degraded_after", NULL,
 };
 
 static const struct probe_reason_info reasons[PR_COUNT] = {
@@ -100,6 +101,11 @@ bool probe_result_healthy(const struct probe *p, const struct probe_result *r)
 	if (r->status == PROBE_OK)
 		return true;
 	return r->status == PROBE_WARNING && !p->warning_is_failure;
+}
+
+bool probe_result_degraded(const struct probe *p, const struct probe_result *r)
+{
+	return r->status == PROBE_WARNING && p->warning_is_degraded && !p->warning_is_failure;
 }
 
 const struct probe_ops *probe_ops_find(const char *type)

@@ -92,7 +92,8 @@ struct probe {
 	char *service;             /* owning service, for HEALTHD_SERVICE */
 	struct source_addr source; /* resolved: check, else service, else node-wide */
 	uint32_t timeout_ms;
-	bool warning_is_failure;
+	bool warning_is_failure;  /* exec exit 1 fails the run ("warning_is": "failure") */
+	bool warning_is_degraded; /* exec exit 1 passes, degraded ("warning_is": "degraded") */
 
 	/* run state, owned by probe.c */
 	struct event_base *base;
@@ -143,6 +144,9 @@ const char *probe_status_name(enum probe_status s); /* "ok", "warning", "fail", 
  * (out of memory or buffers), else dflt (PR_CONNECT, PR_SEND, PR_RECV). */
 enum probe_reason probe_errno_reason(int err, enum probe_reason dflt);
 bool probe_result_healthy(const struct probe *p, const struct probe_result *r);
+/* A healthy result that says the service is degraded: a warning the check grades so
+ * ("warning_is": "degraded"). Slowness (degraded_after) is the engine's to judge. */
+bool probe_result_degraded(const struct probe *p, const struct probe_result *r);
 
 /* The registry: one line per type in probe.c. */
 extern const struct probe_ops probe_tcp_ops;

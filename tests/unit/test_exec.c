@@ -296,6 +296,16 @@ static const struct tl_probe_case config_cases[] = {
          "test: env.A=B: not a valid environment variable name", TL_EXACT},
         {"exec", "{\"command\": [\"true\"], \"env\": {\"HEALTHD_SERVICE\": \"x\"}}",
          "test: env.HEALTHD_SERVICE: HEALTHD_ variables are set by healthd", TL_EXACT},
+        {"exec", "{\"command\": [\"true\"], \"warning_is\": \"slow\"}",
+         "test: warning_is: unknown value \"slow\" (expected \"healthy\", \"failure\" or "
+         "\"degraded\")",
+         TL_EXACT},
+        {"exec",
+         "{\"command\": [\"true\"], \"warning_is\": \"failure\", \"warning_is_failure\": "
+         "true}",
+         "test: warning_is_failure: give either \"warning_is\" or \"warning_is_failure\", not "
+         "both",
+         TL_EXACT},
 };
 
 START_TEST(test_config)
@@ -304,10 +314,30 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* "warning_is": "degraded": exit 1 passes, degraded; the older spelling cannot join it. */
+START_TEST(test_warning_is_degraded)
+{
+	struct tl_outcome o;
+	struct probe *p = tl_probe("exec", 5000,
+	                           "{\"command\": [\"sh\", \"-c\", \"exit 1\"], \"warning_is\": "
+	                           "\"degraded\"}");
+	tl_run_settled(tl_base, p, &o);
+	ck_assert_int_eq(o.r.status, PROBE_WARNING);
+	ck_assert(probe_result_healthy(p, &o.r));
+	ck_assert(probe_result_degraded(p, &o.r));
+	probe_free(p);
+
+	p = tl_probe("exec", 5000, "{\"command\": [\"true\"], \"warning_is\": \"degraded\"}");
+	tl_run_settled(tl_base, p, &o);
+	ck_assert(probe_result_healthy(p, &o.r) && !probe_result_degraded(p, &o.r));
+	probe_free(p);
+}
+END_TEST
+
 START_TEST(test_keys)
 {
-	static const char *const keys[] = {"command",    "shell", "warning_is_failure",
-	                                   "max_output", "env",   NULL};
+	static const char *const keys[] = {
+	        "command", "shell", "warning_is", "warning_is_failure", "max_output", "env", NULL};
 	tl_assert_keys(&probe_exec_ops, keys);
 }
 END_TEST
@@ -319,7 +349,7 @@ START_TEST(test_to_json)
 	json_t *j = p->ops->to_json(p);
 	char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	ck_assert_str_eq(s, "{\"command\":[\"echo\",\"a b\"],\"env\":{\"X\":\"1\"},"
-	                    "\"max_output\":4096,\"shell\":false,\"warning_is_failure\":false}");
+	                    "\"max_output\":4096,\"shell\":false,\"warning_is\":\"healthy\"}");
 	free(s);
 	json_decref(j);
 	probe_free(p);
@@ -331,7 +361,7 @@ START_TEST(test_to_json)
 	j = p->ops->to_json(p);
 	s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	ck_assert_str_eq(s, "{\"command\":\"exit 3\",\"env\":{},\"max_output\":0,\"shell\":true,"
-	                    "\"warning_is_failure\":true}");
+	                    "\"warning_is\":\"failure\"}");
 	free(s);
 	struct probe *q = tl_probe_json(&probe_exec_ops, j);
 	json_decref(j);
@@ -352,6 +382,7 @@ static Suite *exec_suite(void)
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_exit_codes);
 	tcase_add_test(tc, test_warning_is_failure);
+	tcase_add_test(tc, test_warning_is_degraded);
 	tcase_add_test(tc, test_signal);
 	tcase_add_test(tc, test_spawn_failure);
 	tcase_add_test(tc, test_environment);

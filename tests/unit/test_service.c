@@ -256,6 +256,93 @@ START_TEST(test_service_address_missing)
 }
 END_TEST
 
+/* Degradation: one check with rise/fall, results '+' clean, 's' slow (degraded), '-' fail;
+ * the state and route after every result. */
+struct degraded_case {
+	const char *name;
+	int rise, fall;
+	const char *results;
+	const char
+	        *states; /* one letter per result: U up, G degraded, F falling, D down, R rising */
+	const char *routes; /* one letter per result: n none, a announce, g on_degraded */
+};
+
+static const struct degraded_case degraded_cases[] = {
+        {"one slow run does not move it", 1, 2, "+s+s+", "UUUUU", "aaaaa"},
+        {"fall slow runs degrade, rise clean runs restore", 2, 2, "++ss+s++", "RUUGGGGU",
+         "naagggga"},
+        {"slow while rising: up degraded at once", 2, 2, "ss", "RG", "ng"},
+        {"failing while degraded keeps on_degraded's attributes, then down", 1, 2, "+ss--", "UUGFD",
+         "aaggn"},
+        {"a failure while falling toward degraded resets the count", 1, 2, "+s-s+s", "UUFUUU",
+         "aaaaaa"},
+        {"down resets degradation: clean rise is up", 1, 1, "+s-+", "UGDU", "agna"},
+};
+
+static char state_letter(enum health_state s)
+{
+	switch (s) {
+	case HS_UP:
+		return 'U';
+	case HS_DEGRADED:
+		return 'G';
+	case HS_FALLING:
+		return 'F';
+	case HS_DOWN:
+		return 'D';
+	case HS_RISING:
+		return 'R';
+	default:
+		return '?';
+	}
+}
+
+START_TEST(test_degraded_table)
+{
+	const struct degraded_case *c = &degraded_cases[_i];
+	struct check_cfg check = {.timing = {.rise = c->rise, .fall = c->fall}};
+	struct service_cfg cfg = {.name = "svc", .nchecks = 1, .require = 1, .checks = &check};
+	cfg.on_down.withdraw = true;
+	cfg.on_degraded.withdraw = false;
+	struct service *svc = service_new(&cfg);
+
+	for (size_t k = 0; c->results[k] != '\0'; k++) {
+		char r = c->results[k];
+		service_feed_result(svc, 0, r == '+' ? HR_OK : r == 's' ? HR_DEGRADED : HR_FAIL);
+		const struct route_attrs *a = service_route(svc);
+		char route = a == NULL                     ? 'n'
+		             : a == &cfg.announce          ? 'a'
+		             : a == &cfg.on_degraded.attrs ? 'g'
+		                                           : '?';
+		ck_assert_msg(state_letter(svc->state) == c->states[k], "%s: result %zu: state %s",
+		              c->name, k, health_state_name(svc->state));
+		ck_assert_msg(route == c->routes[k], "%s: result %zu: route %c, want %c", c->name,
+		              k, route, c->routes[k]);
+	}
+	service_free(svc);
+}
+END_TEST
+
+START_TEST(test_degraded_require)
+{
+	/* require 1 of 2: one clean check is enough to be UP; both degraded is DEGRADED. */
+	struct check_cfg checks[2] = {{.timing = {.rise = 1, .fall = 1}},
+	                              {.timing = {.rise = 1, .fall = 1}}};
+	struct service_cfg cfg = {.name = "svc", .nchecks = 2, .require = 1, .checks = checks};
+	struct service *svc = service_new(&cfg);
+	service_feed_result(svc, 0, HR_OK);
+	service_feed_result(svc, 1, HR_DEGRADED);
+	ck_assert_int_eq(svc->state, HS_UP);
+	ck_assert(service_feed_result(svc, 0, HR_DEGRADED));
+	ck_assert_int_eq(svc->state, HS_DEGRADED);
+	ck_assert_str_eq(health_state_name(svc->state), "DEGRADED");
+	ck_assert(health_is_up(svc->state) && !health_is_fast(svc->state));
+	ck_assert(service_feed_result(svc, 1, HR_OK));
+	ck_assert_int_eq(svc->state, HS_UP);
+	service_free(svc);
+}
+END_TEST
+
 /* The disable file and the control endpoint's disable combine: enabled only when neither
  * holds, whichever order they come and go in; a reload's adopt keeps both. */
 START_TEST(test_service_two_disable_sources)
@@ -295,6 +382,9 @@ static Suite *service_suite(void)
 	                    sizeof(service_cases) / sizeof(service_cases[0]));
 	tcase_add_test(tc, test_service_feed_reports_change);
 	tcase_add_test(tc, test_service_address_missing);
+	tcase_add_loop_test(tc, test_degraded_table, 0,
+	                    sizeof(degraded_cases) / sizeof(degraded_cases[0]));
+	tcase_add_test(tc, test_degraded_require);
 	tcase_add_test(tc, test_service_two_disable_sources);
 	suite_add_tcase(s, tc);
 	return s;
