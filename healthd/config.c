@@ -464,3 +464,40 @@ void config_free(struct config *cfg)
 	free(cfg->services);
 	free(cfg);
 }
+
+void config_service_no_neighbors(struct config_loader *ld, size_t i)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "services[%zu]", i);
+	/* With the speaker's selectors (refused there) every service holds a copy. */
+	if (ld->cfg->services[i].neighbors != NULL && ld->cfg->speaker.neighbors == NULL)
+		config_err_at(ld->e, path, "neighbors",
+		              "ExaBGP neighbor selectors do not apply to speaker type \"%s\"",
+		              config_speaker_type_name(ld->cfg->speaker.type));
+}
+
+void config_service_attrs(struct config_loader *ld, size_t i, config_attrs_fn fn)
+{
+	const struct service_cfg *svc = &ld->cfg->services[i];
+	const struct {
+		const char *key;
+		const struct state_action *act;
+	} actions[] = {
+	        {"on_down", &svc->on_down},
+	        {"on_disabled", &svc->on_disabled},
+	        {"on_degraded", &svc->on_degraded},
+	        {"on_last", &svc->on_last},
+	};
+	char path[64], sub[96];
+
+	snprintf(path, sizeof(path), "services[%zu]", i);
+	config_service_no_neighbors(ld, i);
+	snprintf(sub, sizeof(sub), "%s.announce", path);
+	fn(ld->e, sub, svc, &svc->announce, NULL);
+	for (size_t k = 0; k < sizeof(actions) / sizeof(actions[0]); k++) {
+		if (actions[k].act->withdraw)
+			continue;
+		snprintf(sub, sizeof(sub), "%s.%s", path, actions[k].key);
+		fn(ld->e, sub, svc, &actions[k].act->attrs, &svc->announce);
+	}
+}

@@ -307,16 +307,10 @@ static void bird_attrs_routes(struct config_error *e, const char *path,
 static void bird_check_service(struct config_loader *ld, size_t i, const struct service_cfg *svc)
 {
 	const struct bird_cfg *b = &ld->cfg->speaker.bird;
-	const char *type = config_speaker_type_name(ld->cfg->speaker.type);
-	char path[64], sub[96];
+	char path[64];
 	const char *why = NULL;
 
 	snprintf(path, sizeof(path), "services[%zu]", i);
-	/* With the speaker's selectors (refused there) every service holds a copy. */
-	if (svc->neighbors != NULL && ld->cfg->speaker.neighbors == NULL)
-		config_err_at(ld->e, path, "neighbors",
-		              "ExaBGP neighbor selectors do not apply to speaker type \"%s\"",
-		              type);
 	if (b->mode == BIRD_MODE_PROTOCOL)
 		why = "mode \"protocol\" switches whole BIRD protocols";
 	else if (b->format == BIRD_FORMAT_SET)
@@ -332,16 +326,18 @@ static void bird_check_service(struct config_loader *ld, size_t i, const struct 
 		if (!svc->on_disabled.withdraw)
 			config_err_at(ld->e, path, "on_disabled", "%s: it can only \"withdraw\"",
 			              why);
+		/* These never withdraw; by default they are announce's (refused above). */
+		if (!bird_attrs_plain(&svc->on_degraded.attrs) &&
+		    !route_attrs_equal(&svc->on_degraded.attrs, &svc->announce))
+			config_err_at(ld->e, path, "on_degraded", "%s: it takes no attributes",
+			              why);
+		if (!svc->on_last.withdraw && !bird_attrs_plain(&svc->on_last.attrs) &&
+		    !route_attrs_equal(&svc->on_last.attrs, &svc->announce))
+			config_err_at(ld->e, path, "on_last", "%s: it takes no attributes", why);
+		config_service_no_neighbors(ld, i);
 		return;
 	}
-	snprintf(sub, sizeof(sub), "%s.announce", path);
-	bird_attrs_routes(ld->e, sub, svc, &svc->announce, NULL);
-	snprintf(sub, sizeof(sub), "%s.on_down", path);
-	if (!svc->on_down.withdraw)
-		bird_attrs_routes(ld->e, sub, svc, &svc->on_down.attrs, &svc->announce);
-	snprintf(sub, sizeof(sub), "%s.on_disabled", path);
-	if (!svc->on_disabled.withdraw)
-		bird_attrs_routes(ld->e, sub, svc, &svc->on_disabled.attrs, &svc->announce);
+	config_service_attrs(ld, i, bird_attrs_routes);
 }
 
 void config_bird_check(struct config_loader *ld)
@@ -353,13 +349,6 @@ void config_bird_check(struct config_loader *ld)
 		return;
 	for (size_t i = 0; i < ld->cfg->nservices; i++)
 		bird_check_service(ld, i, &ld->cfg->services[i]);
-}
-
-static json_t *bird_duration(uint32_t ms)
-{
-	char buf[32];
-	duration_format(ms, buf, sizeof(buf));
-	return json_string(buf);
 }
 
 void config_bird_to_json(json_t *o, const struct speaker_cfg *sp)
@@ -381,13 +370,13 @@ void config_bird_to_json(json_t *o, const struct speaker_cfg *sp)
 			json_object_set_new(o, "include", json_string(b->include));
 		if (b->include6 != NULL)
 			json_object_set_new(o, "include6", json_string(b->include6));
-		json_object_set_new(o, "batch", bird_duration(b->batch_ms));
-		json_object_set_new(o, "configure_gap", bird_duration(b->gap_ms));
+		json_object_set_new(o, "batch", config_duration_json(b->batch_ms));
+		json_object_set_new(o, "configure_gap", config_duration_json(b->gap_ms));
 	} else {
-		json_object_set_new(o, "reassert", bird_duration(b->reassert_ms));
+		json_object_set_new(o, "reassert", config_duration_json(b->reassert_ms));
 	}
 	if (sp->type == SPEAKER_BIRD)
-		json_object_set_new(o, "reconnect", bird_duration(b->reconnect_ms));
+		json_object_set_new(o, "reconnect", config_duration_json(b->reconnect_ms));
 }
 
 void config_bird_free(struct bird_cfg *b)

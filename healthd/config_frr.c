@@ -148,34 +148,10 @@ static void frr_attrs(struct config_error *e, const char *path, const struct ser
 
 void config_frr_check(struct config_loader *ld)
 {
-	char path[64], sub[96];
-
 	if (ld->cfg->speaker.type != SPEAKER_FRR)
 		return;
-	for (size_t i = 0; i < ld->cfg->nservices; i++) {
-		const struct service_cfg *svc = &ld->cfg->services[i];
-		snprintf(path, sizeof(path), "services[%zu]", i);
-		/* With the speaker's selectors (refused there) every service holds a copy. */
-		if (svc->neighbors != NULL && ld->cfg->speaker.neighbors == NULL)
-			config_err_at(ld->e, path, "neighbors",
-			              "ExaBGP neighbor selectors do not apply to speaker type "
-			              "\"frr\"");
-		snprintf(sub, sizeof(sub), "%s.announce", path);
-		frr_attrs(ld->e, sub, svc, &svc->announce, NULL);
-		snprintf(sub, sizeof(sub), "%s.on_down", path);
-		if (!svc->on_down.withdraw)
-			frr_attrs(ld->e, sub, svc, &svc->on_down.attrs, &svc->announce);
-		snprintf(sub, sizeof(sub), "%s.on_disabled", path);
-		if (!svc->on_disabled.withdraw)
-			frr_attrs(ld->e, sub, svc, &svc->on_disabled.attrs, &svc->announce);
-	}
-}
-
-static json_t *frr_duration(uint32_t ms)
-{
-	char buf[32];
-	duration_format(ms, buf, sizeof(buf));
-	return json_string(buf);
+	for (size_t i = 0; i < ld->cfg->nservices; i++)
+		config_service_attrs(ld, i, frr_attrs);
 }
 
 void config_frr_to_json(json_t *o, const struct speaker_cfg *sp)
@@ -186,9 +162,9 @@ void config_frr_to_json(json_t *o, const struct speaker_cfg *sp)
 		json_object_set_new(o, "vty_socket", json_string(f->vty_socket));
 	if (f->vtysh != NULL)
 		json_object_set_new(o, "vtysh", json_string(f->vtysh));
-	json_object_set_new(o, "batch", frr_duration(f->batch_ms));
-	json_object_set_new(o, "reassert", frr_duration(f->reassert_ms));
-	json_object_set_new(o, "vtysh_timeout", frr_duration(f->timeout_ms));
+	json_object_set_new(o, "batch", config_duration_json(f->batch_ms));
+	json_object_set_new(o, "reassert", config_duration_json(f->reassert_ms));
+	json_object_set_new(o, "vtysh_timeout", config_duration_json(f->timeout_ms));
 }
 
 void config_frr_free(struct frr_cfg *f)

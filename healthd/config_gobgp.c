@@ -187,31 +187,8 @@ static void gobgp_check_attrs(struct config_error *e, const char *path,
 
 void config_gobgp_check(struct config_loader *ld)
 {
-	char path[64], sub[96];
-
-	for (size_t i = 0; i < ld->cfg->nservices; i++) {
-		const struct service_cfg *svc = &ld->cfg->services[i];
-		snprintf(path, sizeof(path), "services[%zu]", i);
-		if (svc->neighbors != NULL && ld->cfg->speaker.neighbors == NULL)
-			config_err_at(ld->e, path, "neighbors",
-			              "ExaBGP neighbor selectors do not apply to speaker type "
-			              "\"gobgp\"");
-		snprintf(sub, sizeof(sub), "%s.announce", path);
-		gobgp_check_attrs(ld->e, sub, svc, &svc->announce, NULL);
-		snprintf(sub, sizeof(sub), "%s.on_down", path);
-		if (!svc->on_down.withdraw)
-			gobgp_check_attrs(ld->e, sub, svc, &svc->on_down.attrs, &svc->announce);
-		snprintf(sub, sizeof(sub), "%s.on_disabled", path);
-		if (!svc->on_disabled.withdraw)
-			gobgp_check_attrs(ld->e, sub, svc, &svc->on_disabled.attrs, &svc->announce);
-	}
-}
-
-static json_t *gobgp_duration(uint32_t ms)
-{
-	char buf[32];
-	duration_format(ms, buf, sizeof(buf));
-	return json_string(buf);
+	for (size_t i = 0; i < ld->cfg->nservices; i++)
+		config_service_attrs(ld, i, gobgp_check_attrs);
 }
 
 void config_gobgp_to_json(json_t *o, const struct speaker_cfg *sp)
@@ -225,9 +202,9 @@ void config_gobgp_to_json(json_t *o, const struct speaker_cfg *sp)
 	if (g->mark != NULL)
 		json_object_set_new(o, "mark", json_string(g->mark));
 	json_object_set_new(o, "identifier", json_integer(g->identifier));
-	json_object_set_new(o, "batch", gobgp_duration(g->batch_ms));
-	json_object_set_new(o, "reassert", gobgp_duration(g->reassert_ms));
-	json_object_set_new(o, "command_timeout", gobgp_duration(g->timeout_ms));
+	json_object_set_new(o, "batch", config_duration_json(g->batch_ms));
+	json_object_set_new(o, "reassert", config_duration_json(g->reassert_ms));
+	json_object_set_new(o, "command_timeout", config_duration_json(g->timeout_ms));
 }
 
 void config_gobgp_free(struct gobgp_cfg *g)

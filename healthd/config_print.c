@@ -7,7 +7,7 @@
 #include "config_priv.h"
 #include "../lib/duration.h"
 
-static json_t *cj_duration(uint32_t ms)
+json_t *config_duration_json(uint32_t ms)
 {
 	char buf[32];
 	duration_format(ms, buf, sizeof(buf));
@@ -35,9 +35,9 @@ static json_t *cj_source(const struct source_addr *src)
 
 static void cj_timing(json_t *o, const struct timing *t)
 {
-	json_object_set_new(o, "interval", cj_duration(t->interval_ms));
-	json_object_set_new(o, "fast_interval", cj_duration(t->fast_interval_ms));
-	json_object_set_new(o, "timeout", cj_duration(t->timeout_ms));
+	json_object_set_new(o, "interval", config_duration_json(t->interval_ms));
+	json_object_set_new(o, "fast_interval", config_duration_json(t->fast_interval_ms));
+	json_object_set_new(o, "timeout", config_duration_json(t->timeout_ms));
 	json_object_set_new(o, "rise", json_integer(t->rise));
 	json_object_set_new(o, "fall", json_integer(t->fall));
 }
@@ -61,7 +61,8 @@ json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p)
 	}
 	cj_timing(o, &chk->timing);
 	if (chk->degraded_after_ms > 0)
-		json_object_set_new(o, "degraded_after", cj_duration(chk->degraded_after_ms));
+		json_object_set_new(o, "degraded_after",
+		                    config_duration_json(chk->degraded_after_ms));
 	/* Written only when set: no source means the kernel picks one. */
 	if (p->source.has_v4 || p->source.has_v6)
 		json_object_set_new(o, "source", cj_source(&p->source));
@@ -110,9 +111,10 @@ json_t *config_speaker_to_json(const struct config *cfg)
 		config_frr_to_json(sp, &cfg->speaker);
 	else
 		config_bird_to_json(sp, &cfg->speaker);
-	json_object_set_new(sp, "reannounce", cj_duration(cfg->speaker.reannounce_ms));
+	json_object_set_new(sp, "reannounce", config_duration_json(cfg->speaker.reannounce_ms));
 	if (exabgp)
-		json_object_set_new(sp, "ack_timeout", cj_duration(cfg->speaker.ack_timeout_ms));
+		json_object_set_new(sp, "ack_timeout",
+		                    config_duration_json(cfg->speaker.ack_timeout_ms));
 	json_object_set_new(sp, "withdraw_on_start", json_boolean(cfg->speaker.withdraw_on_start));
 	return sp;
 }

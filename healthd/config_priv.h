@@ -90,6 +90,19 @@ void config_fleet_free(struct fleet_cfg *f);
 json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p);
 
 /* config.c */
+/* What a speaker checks of one set of attributes: a at path (e.g.
+ * "services[0].on_down"), announce NULL for announce itself, else the attributes a
+ * replaces some of. */
+typedef void (*config_attrs_fn)(struct config_error *e, const char *path,
+                                const struct service_cfg *svc, const struct route_attrs *a,
+                                const struct route_attrs *announce);
+/* fn on every set of attributes service index i announces with (announce, and each
+ * state action that does not withdraw); and config_service_no_neighbors. */
+void config_service_attrs(struct config_loader *ld, size_t i, config_attrs_fn fn);
+/* Refuse service i's ExaBGP neighbor selectors: only ExaBGP has them. */
+void config_service_no_neighbors(struct config_loader *ld, size_t i);
+/* A duration in its normalized form ("1s500ms"). */
+json_t *config_duration_json(uint32_t ms);
 /* An error at path + key, wherever e->base is now. */
 void config_err_at(struct config_error *e, const char *path, const char *key, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
