@@ -22,6 +22,12 @@ static const struct tl_probe_case config_cases[] = {
          "test: expect_body_regex: invalid POSIX extended regular "
          "expression \"(unclosed\": ",
          TL_PREFIX},
+        /* Nested bounds would take regcomp gigabytes (found by fuzzing); one is fine. */
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(a{1000}){1000}\"}",
+         "test: expect_body_regex: its repetition counts expand to more than 1000 copies",
+         TL_PREFIX},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"x(a{100}){5}\"}", NULL,
+         TL_EXACT},
         {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_status\": [200, 600]}",
          "test: expect_status[1]: expected a status 100-599 or a range "
          "\"200-399\" (low-high)",
