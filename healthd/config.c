@@ -501,3 +501,24 @@ void config_service_attrs(struct config_loader *ld, size_t i, config_attrs_fn fn
 		fn(ld->e, sub, svc, &actions[k].act->attrs, &svc->announce);
 	}
 }
+
+void config_next_hop_family(struct config_error *e, const char *path, const struct service_cfg *svc,
+                            const struct route_attrs *a, const struct route_attrs *announce,
+                            const char *need)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0 ||
+	    (announce != NULL && strcmp(a->next_hop, announce->next_hop) == 0))
+		return;
+	int family = inet_pton(AF_INET, a->next_hop, addr) == 1 ? AF_INET : AF_INET6;
+	for (size_t i = 0; i < svc->nprefixes; i++) {
+		if (svc->prefixes[i].family != 0 && svc->prefixes[i].family != family) {
+			config_err_at(e, path, "next_hop",
+			              "next hop %s is not of the family of prefixes[%zu]; %s (or "
+			              "\"self\")",
+			              a->next_hop, i, need);
+			return;
+		}
+	}
+}

@@ -110,7 +110,6 @@ static void frr_attrs(struct config_error *e, const char *path, const struct ser
                       const struct route_attrs *a, const struct route_attrs *announce)
 {
 	char out[128], key[64];
-	unsigned char addr[sizeof(struct in6_addr)];
 
 	if (a->path_information != NULL && (announce == NULL || announce->path_information == NULL))
 		config_err_at(e, path, "path_information",
@@ -131,19 +130,7 @@ static void frr_attrs(struct config_error *e, const char *path, const struct ser
 			              s);
 		}
 	}
-	if (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0 ||
-	    (announce != NULL && strcmp(a->next_hop, announce->next_hop) == 0))
-		return;
-	int family = inet_pton(AF_INET, a->next_hop, addr) == 1 ? AF_INET : AF_INET6;
-	for (size_t i = 0; i < svc->nprefixes; i++) {
-		if (svc->prefixes[i].family != 0 && svc->prefixes[i].family != family) {
-			config_err_at(e, path, "next_hop",
-			              "next hop %s is not of the family of prefixes[%zu]; FRR "
-			              "needs one of the route's family (or \"self\")",
-			              a->next_hop, i);
-			return;
-		}
-	}
+	config_next_hop_family(e, path, svc, a, announce, "FRR needs one of the route's family");
 }
 
 void config_frr_check(struct config_loader *ld)

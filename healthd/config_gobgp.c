@@ -159,8 +159,6 @@ static void gobgp_check_attrs(struct config_error *e, const char *path,
                               const struct service_cfg *svc, const struct route_attrs *a,
                               const struct route_attrs *announce)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
-
 	if (a->path_information != NULL && (announce == NULL || announce->path_information == NULL))
 		config_err_at(e, path, "path_information",
 		              "ADD-PATH ids are ExaBGP's; healthd's GoBGP paths all carry the "
@@ -170,19 +168,7 @@ static void gobgp_check_attrs(struct config_error *e, const char *path,
 		config_err_at(e, path, "extended_communities",
 		              "the gobgp client cannot add extended communities to a unicast "
 		              "path; set them in gobgpd's export policy");
-	if (a->next_hop == NULL || strcmp(a->next_hop, "self") == 0 ||
-	    (announce != NULL && strcmp(a->next_hop, announce->next_hop) == 0))
-		return;
-	int family = inet_pton(AF_INET, a->next_hop, addr) == 1 ? AF_INET : AF_INET6;
-	for (size_t i = 0; i < svc->nprefixes; i++) {
-		if (svc->prefixes[i].family != 0 && svc->prefixes[i].family != family) {
-			config_err_at(e, path, "next_hop",
-			              "next hop %s is not of the family of prefixes[%zu]; GoBGP "
-			              "needs one of the path's family (or \"self\")",
-			              a->next_hop, i);
-			return;
-		}
-	}
+	config_next_hop_family(e, path, svc, a, announce, "GoBGP needs one of the path's family");
 }
 
 void config_gobgp_check(struct config_loader *ld)

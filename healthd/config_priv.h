@@ -99,6 +99,12 @@ typedef void (*config_attrs_fn)(struct config_error *e, const char *path,
 /* fn on every set of attributes service index i announces with (announce, and each
  * state action that does not withdraw); and config_service_no_neighbors. */
 void config_service_attrs(struct config_loader *ld, size_t i, config_attrs_fn fn);
+/* A next hop a (announce NULL, or the attributes a replaces some of) gives that is not of
+ * the family of every prefix of svc: an error ending in need ("BIRD needs one of the
+ * route's family"). "self", and announce's own next hop repeated, are not looked at. */
+void config_next_hop_family(struct config_error *e, const char *path, const struct service_cfg *svc,
+                            const struct route_attrs *a, const struct route_attrs *announce,
+                            const char *need);
 /* Refuse service i's ExaBGP neighbor selectors: only ExaBGP has them. */
 void config_service_no_neighbors(struct config_loader *ld, size_t i);
 /* A duration in its normalized form ("1s500ms"). */
