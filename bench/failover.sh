@@ -14,9 +14,10 @@
 # What is measured, per trial and program: the fault's moment (this script's clock just
 # before the signal) to the "removed" line for the prefix in the peer BIRD's log
 # (`timeformat log "%F %T.%6f"`, `debug { routes }` on each BGP protocol); and, for
-# healthd, "decision to stdout": strace -ttt (seccomp-bpf: only write/writev stop) from
-# the debug log write of the deciding failed check to the write of the withdraw line
-# (BIRD mode: to the write of "configure" on BIRD's socket). See bench/README.md.
+# healthd, "decision to stdout": strace -ttt (seccomp-bpf: only writev stops) from
+# the debug log line of the deciding failed check (stamped as it arrives through a FIFO)
+# to the write of the withdraw line (BIRD mode: of "configure" on BIRD's socket). See
+# bench/README.md.
 #
 #   MODE=short bash bench/failover.sh > report.md     # 3 trials per fault, about 1 minute
 #   MODE=full  bash bench/failover.sh > report.md     # 20 trials per fault
@@ -364,16 +365,24 @@ EOF
 py_config "$PFX_PY_WEB" "$WEB_CHECK_CMD" >"$W/py-web.conf"
 py_config "$PFX_PY_DNS" "$DNS_CHECK_CMD" >"$W/py-dns.conf"
 
-# strace runs SCHED_FIFO (chrt) when it may, so that on a busy machine its handling of a
-# stop does not wait for a CPU; --reset-on-fork: healthd itself runs SCHED_OTHER, nice 0,
-# like every other program here.
-# shellcheck disable=SC2054 # the commas are strace's
-STRACE=("$(command -v strace)" -f --seccomp-bpf -ttt -qq -e trace=write,writev -e signal=none -s 160)
-STRACE_RT=no
+# Decision to speaker, without stopping healthd on its way from the one to the other:
+# healthd's stderr goes to a FIFO read by failover_stamp.py, which stamps each line as it
+# arrives; strace stops healthd only at writev, the call its stdout (and its BIRD socket)
+# is written with, not its log's write. Both run SCHED_FIFO (chrt) when they may, so
+# that neither waits for a CPU on a busy machine; healthd itself is reset to SCHED_OTHER
+# at fork (-R), like every other program here.
+RT=()
+RT_USED=no
 if chrt -R -f 10 true 2>/dev/null; then
-	STRACE=("$(command -v chrt)" -R -f 10 "${STRACE[@]}")
-	STRACE_RT=yes
+	RT=("$(command -v chrt)" -R -f 10)
+	RT_USED=yes
 fi
+STRACE=("${RT[@]}" "$(command -v strace)" -f --seccomp-bpf -ttt -qq -e trace=writev -e signal=none -s 160)
+stamp_start() { # NAME: the FIFO $W/NAME.fifo and its reader, into $W/NAME.log
+	mkfifo "$W/$1.fifo" || return 1
+	"${RT[@]}" "$PY" "$ROOT/bench/failover_stamp.py" "$W/$1.fifo" "$W/$1.log" </dev/null 2>>"$W/$1.stamp.err" &
+	PIDS+=("$!")
+}
 exabgp_files() { # NAME LOCAL_ADDR LOCAL_AS PORT PROCESS_STANZAS
 	cat >"$W/$1.env" <<EOF
 [exabgp.daemon]
@@ -410,8 +419,8 @@ EOF
 }
 # ExaBGP's config parser splits `run` on commas too: strace's options go into a script
 # that execs it (no process in between).
-printf '#!/bin/sh\nexec %s -o %s %s run -c %s -d\n' "${STRACE[*]}" "$W/strace-hd-exabgp.txt" "$HEALTHD" \
-	"$W/hd-exabgp.json" >"$W/hd-exabgp.sh"
+printf '#!/bin/sh\nexec %s -o %s %s run -c %s -d 2>%s\n' "${STRACE[*]}" "$W/strace-hd-exabgp.txt" "$HEALTHD" \
+	"$W/hd-exabgp.json" "$W/hd-exabgp.fifo" >"$W/hd-exabgp.sh"
 chmod 755 "$W/hd-exabgp.sh"
 exabgp_files exa-hd "$HDX" 65001 "$P_HDX" "process healthd {
 	run $W/hd-exabgp.sh;
@@ -442,16 +451,18 @@ nginx_start || die "nginx did not start"
 knot_start || die "knotd did not start"
 bird_start peer || die "the peer BIRD did not start"
 bird_start spk || die "the speaker BIRD did not start"
+stamp_start hd-exabgp || die "mkfifo"
+stamp_start hd-bird || die "mkfifo"
 EXA_HD_PID=$(exabgp_start exa-hd)
 EXA_PY_PID=$(exabgp_start exa-py)
 PIDS+=("$EXA_HD_PID" "$EXA_PY_PID")
-"${STRACE[@]}" -o "$W/strace-hd-bird.txt" "$HEALTHD" run -c "$W/hd-bird.json" -d </dev/null >>"$W/hd-bird.out" 2>>"$W/hd-bird.err" &
+"${STRACE[@]}" -o "$W/strace-hd-bird.txt" "$HEALTHD" run -c "$W/hd-bird.json" -d </dev/null >>"$W/hd-bird.out" 2>"$W/hd-bird.fifo" &
 HDB_PID=$!
 PIDS+=("$HDB_PID")
 if ! wait_routes present "$ALL_PFX" 40; then
 	log "not every route reached the peer within 40 s; it has: $(peer_routes)"
 	timeout 2 birdc -s "$W/peer.ctl" show protocols >&2
-	tail -n 20 "$W/exa-hd.out" "$W/exa-py.out" "$W/hd-bird.err" >&2
+	tail -n 20 "$W/exa-hd.out" "$W/exa-py.out" "$W/hd-exabgp.log" "$W/hd-bird.log" >&2
 	exit 1
 fi
 log "all six routes at the peer after $(($(date +%s) - T_START)) s"
@@ -526,7 +537,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 "$PY" "$ROOT/bench/failover_report.py" \
 	--work "$W" --out "$OUT_DIR" --mode "$MODE" --trials "$TRIALS" \
 	--interval "$INTERVAL" --fast "$FAST" --rise "$RISE" --fall "$FALL" --timeout "$TIMEOUT" \
-	--load-start "$LOAD_START" --load-end "$LOAD_END" --strace-rt "$STRACE_RT" \
+	--load-start "$LOAD_START" --load-end "$LOAD_END" --rt "$RT_USED" \
 	--web-check "$WEB_CHECK_CMD" --dns-check "$DNS_CHECK_CMD" \
 	--prefix "hd-exabgp:web=$PFX_HDX_WEB" --prefix "hd-exabgp:dns=$PFX_HDX_DNS" \
 	--prefix "hd-bird:web=$PFX_HDB_WEB" --prefix "hd-bird:dns=$PFX_HDB_DNS" \

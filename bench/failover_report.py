@@ -72,27 +72,49 @@ def first_after(events, prefix, lo, hi):
     return None
 
 
-def decision_to_speaker(writes, service, prefix, lo, hi, mode):
-    """Microseconds from the deciding failed result's debug line to the speaker write.
+def stamped_log(path):
+    """[(arrival epoch seconds, exact, line)] of failover_stamp.py's file; exact: the line
+    was the first of a read() that had waited for it, so its stamp is its arrival."""
+    out = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t", 3)
+                if len(parts) != 4:
+                    continue
+                try:
+                    exact = parts[2] == "1" and float(parts[1]) >= 0.0002
+                    out.append((float(parts[0]), exact, parts[3]))
+                except ValueError:
+                    pass
+    except OSError:
+        pass
+    return out
 
-    mode "stdout": the write on fd 1 of "withdraw route PREFIX"; mode "bird": the first
-    write of "configure" (healthd's control socket to BIRD) after the fault."""
-    fail_tag = ": %s: " % service
-    for i, (t, fd, text) in enumerate(writes):
+
+def decision_to_speaker(log, writes, service, prefix, lo, hi, mode):
+    """Microseconds from the arrival of the deciding failed result's debug line (the one
+    just before "service SERVICE: FALLING -> DOWN") to healthd's writev to the speaker:
+    mode "stdout", of "withdraw route PREFIX" on fd 1; mode "bird", of "configure"."""
+    down = "service %s: FALLING -> DOWN" % service
+    fail = ": %s: " % service
+    t_dec = None
+    for i, (t, _, text) in enumerate(log):
+        if lo <= t <= hi and down in text:
+            for tj, exact, textj in reversed(log[:i]):
+                if fail in textj and ": fail (" in textj:
+                    t_dec = tj if exact else None
+                    break
+            break
+    if t_dec is None:
+        return None  # not found, or its stamp is not its arrival
+    for t, fd, text in writes:
         if not lo <= t <= hi:
             continue
-        if mode == "stdout":
-            hit = fd == 1 and ("withdraw route %s" % prefix) in text
-        else:
-            hit = fd > 2 and "configure" in text
-        if not hit:
-            continue
-        for tj, fdj, textj in reversed(writes[:i]):
-            if tj < lo:
-                break
-            if fdj == 2 and fail_tag in textj and ": fail (" in textj:
-                return (t - tj) * 1e6
-        return None
+        if mode == "stdout" and fd == 1 and ("withdraw route %s" % prefix) in text:
+            return (t - t_dec) * 1e6
+        if mode == "bird" and fd > 2 and "configure" in text:
+            return (t - t_dec) * 1e6
     return None
 
 
@@ -119,7 +141,7 @@ def main():
         ap.add_argument("--" + k, type=int, required=True)
     ap.add_argument("--load-start", required=True)
     ap.add_argument("--load-end", required=True)
-    ap.add_argument("--strace-rt", default="no")
+    ap.add_argument("--rt", default="no")
     ap.add_argument("--web-check", required=True)
     ap.add_argument("--dns-check", required=True)
     ap.add_argument("--prefix", action="append", default=[], help="PROGRAM:SERVICE=PREFIX")
@@ -133,6 +155,10 @@ def main():
 
     peer = bird_removals(os.path.join(a.work, "peer.log"))
     spk = bird_removals(os.path.join(a.work, "spk.log"))
+    logs = {
+        "hd-exabgp": stamped_log(os.path.join(a.work, "hd-exabgp.log")),
+        "hd-bird": stamped_log(os.path.join(a.work, "hd-bird.log")),
+    }
     writes = {
         "hd-exabgp": strace_writes(os.path.join(a.work, "strace-hd-exabgp.txt")),
         "hd-bird": strace_writes(os.path.join(a.work, "strace-hd-bird.txt")),
@@ -145,6 +171,7 @@ def main():
 
     rows = []
     missing = 0
+    no_dec = 0
     for tr in trials:
         fault = tr["fault"]
         svc = SERVICE_OF[fault]
@@ -156,8 +183,8 @@ def main():
             dec = None
             if prog in writes:
                 dec = decision_to_speaker(
-                    writes[prog], svc, pfx, lo, hi, "stdout" if prog == "hd-exabgp" else "bird"
-                )
+                    logs[prog], writes[prog], svc, pfx, lo, hi,
+                    "stdout" if prog == "hd-exabgp" else "bird")
             row = {
                 "program": prog,
                 "fault": fault,
@@ -170,8 +197,10 @@ def main():
                 "at_speaker_bird_ms": None if at_spk is None else round((at_spk - lo) * 1000, 3),
                 "decision_us": None if dec is None else round(dec, 1),
             }
-            if gone is None or (prog in writes and dec is None):
+            if gone is None:
                 missing += 1
+            if prog in writes and dec is None:
+                no_dec += 1
             rows.append(row)
 
     os.makedirs(a.out, exist_ok=True)
@@ -263,15 +292,18 @@ def main():
                 PROGRAM_TEXT[prog], FAULT_TEXT[fault], n_txt, fmt_ms(med), fmt_ms(p90),
                 fmt_ms(mx), fmt_ms(mn), fmt_ms(statistics.median(spkv)) if spkv else "-", verdict))
     p()
-    p("Decision to speaker: strace -ttt (`--seccomp-bpf`, only write/writev stop; µs "
-      "timestamps at syscall entry) of healthd, from the write of the debug line of the "
-      "check result that decided (the `fall`-th failure) to the write of the withdraw "
-      "line on stdout (ExaBGP), or of `configure` on BIRD's control socket (BIRD static "
-      "mode, which waits for its `batch` window, 100 ms by default, by design). It "
-      "includes strace's own stops for the log writes between the two (an upper bound); "
-      "strace ran SCHED_FIFO with healthd reset to SCHED_OTHER: %s. It is wall time: "
-      "on a busy machine a preemption of healthd between the two writes counts in it. "
-      "Target: stdout under 1 ms." % a.strace_rt)
+    p("Decision to speaker (healthd): from the arrival of the debug line (`-d`) of the "
+      "check result that decided (the `fall`-th failure) at a reader of healthd's stderr "
+      "(a FIFO; `bench/failover_stamp.py` stamps each read that waited for data, then "
+      "sleeps 5 ms so that healthd's next lines do not wake it; a deciding line that was "
+      "already waiting in the FIFO gives no sample) to healthd's `writev` of the "
+      "withdraw line on stdout (ExaBGP), or of `configure` on BIRD's control socket (BIRD "
+      "static mode, which waits for its `batch` window, 100 ms by default, by design), "
+      "from `strace -ttt --seccomp-bpf -e trace=writev` (µs, at syscall entry; only "
+      "`writev` stops healthd, so nothing stops it between the two points). Reader and "
+      "strace SCHED_FIFO, healthd SCHED_OTHER: %s. Wall time: a preemption of healthd "
+      "between the two points counts in it, and the reader's wake-up (µs) is taken off "
+      "it. Target: stdout under 1 ms." % a.rt)
     p()
     p("| program | fault | n | median µs | p90 µs | max µs | min µs | target |")
     p("|---|---|---|---|---|---|---|---|")
@@ -294,10 +326,14 @@ def main():
                     pct(vals, 90), max(vals), min(vals), verdict))
             else:
                 p("| %s, %s | %s | 0 of %d | - | - | - | - | - |" % (PROGRAM_TEXT[prog], what, fault, n_all))
+    if no_dec:
+        p()
+        p("%d decision sample(s) not taken: the deciding line was already waiting in the "
+          "FIFO (another line just before it), so its stamp is not its arrival." % no_dec)
     if missing:
         p()
-        p("%d sample(s) missing (a route not seen leaving the peer before the restore, or "
-          "no strace pair): see the NA entries in failover.tsv." % missing)
+        p("%d failover sample(s) missing (a route not seen leaving the peer before the "
+          "restore): see the NA entries in failover.tsv." % missing)
     return 1 if missing else 0
 
 
