@@ -97,10 +97,33 @@ alive() {
 	st=${st##*) }
 	[ "${st%% *}" != Z ]
 }
-# stop_pid PID [GRACE_S]: SIGCONT (it may be stopped), SIGTERM, bounded wait, SIGKILL.
+# The start time of a process (field 22 of /proc/PID/stat): a PID is only signalled while
+# it still names the process this script started (PIDs wrap at 32768 on a busy machine).
+pid_start() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	st=${st##*) }
+	# shellcheck disable=SC2086 # the fields of /proc/PID/stat
+	set -- $st
+	printf '%s\n' "${20}"
+}
+declare -A START=()
+track() { # PID...: remember them (and their start times) for the cleanup
+	local p
+	for p in "$@"; do
+		START[$p]=$(pid_start "$p") || START[$p]=gone
+		PIDS+=("$p")
+	done
+}
+# stop_pid PID [GRACE_S]: SIGCONT (it may be stopped), SIGTERM, bounded wait, SIGKILL;
+# nothing when the PID is gone or, when tracked, now names another process.
 stop_pid() {
 	local p=$1 n i
 	[ -n "$p" ] || return 0
+	if [ -n "${START[$p]:-}" ] && [ "$(pid_start "$p")" != "${START[$p]}" ]; then
+		wait "$p" 2>/dev/null
+		return 0
+	fi
 	if alive "$p"; then
 		kill -CONT "$p" 2>/dev/null
 		kill -TERM "$p" 2>/dev/null
@@ -126,9 +149,10 @@ cleanup() {
 		[ -n "$p" ] && kids="$kids $(children "$p")"
 	done
 	for p in $kids; do kids="$kids $(children "$p")"; done
+	for p in $kids; do START[$p]=$(pid_start "$p") || START[$p]=gone; done
 	stop_pid "$EXA_HD_PID" 5
 	stop_pid "$EXA_PY_PID" 5
-	for p in $(children "$HDB_PID"); do stop_pid "$p" 3; done
+	for p in $kids; do [ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$HDB_PID" ] && stop_pid "$p" 3; done
 	stop_pid "$HDB_PID" 3
 	for p in $kids; do stop_pid "$p" 1; done
 	nginx_stop
@@ -191,7 +215,7 @@ nginx_start() {
 	nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" -e "$W/nginx/error.log" </dev/null >>"$W/nginx/out" 2>&1 &
 	NGINX_PID=$!
 	disown "$NGINX_PID" # SIGKILLing it is the point: no "Killed" notice from bash
-	PIDS+=("$NGINX_PID")
+	track "$NGINX_PID"
 	for ((i = 0; i < 100; i++)); do
 		http_ok && return 0
 		sleep 0.05
@@ -242,7 +266,7 @@ knot_start() {
 	local i
 	knotd -c "$W/knot/knot.conf" </dev/null >>"$W/knot/knotd.log" 2>&1 &
 	KNOT_PID=$!
-	PIDS+=("$KNOT_PID")
+	track "$KNOT_PID"
 	for ((i = 0; i < 100; i++)); do
 		dns_ok && return 0
 		alive "$KNOT_PID" || return 1
@@ -288,7 +312,7 @@ bird_start() { # NAME: bird in the foreground, in the background; waits for its 
 	bird -p -c "$W/$1.conf" || return 1
 	bird -f -c "$W/$1.conf" -s "$W/$1.ctl" -P "$W/$1.pid" </dev/null >>"$W/$1.out" 2>&1 &
 	pid=$!
-	PIDS+=("$pid")
+	track "$pid"
 	printf -v "${1^^}_PID" '%s' "$pid"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$W/$1.ctl" ] && timeout 2 birdc -s "$W/$1.ctl" show status >/dev/null 2>&1 && return 0
@@ -381,7 +405,7 @@ STRACE=("${RT[@]}" "$(command -v strace)" -f --seccomp-bpf -ttt -qq -e trace=wri
 stamp_start() { # NAME: the FIFO $W/NAME.fifo and its reader, into $W/NAME.log
 	mkfifo "$W/$1.fifo" || return 1
 	"${RT[@]}" "$PY" "$ROOT/bench/failover_stamp.py" "$W/$1.fifo" "$W/$1.log" </dev/null 2>>"$W/$1.stamp.err" &
-	PIDS+=("$!")
+	track "$!"
 }
 exabgp_files() { # NAME LOCAL_ADDR LOCAL_AS PORT PROCESS_STANZAS
 	cat >"$W/$1.env" <<EOF
@@ -437,9 +461,8 @@ process hc_dns {
 	encoder text;
 	respawn false;
 }"
-exabgp_start() { # NAME: prints its PID
+exabgp_start() { # NAME: in the background; its PID in $!
 	exabgp --env "$W/$1.env" "$W/$1.conf" </dev/null >>"$W/$1.out" 2>&1 &
-	printf '%s\n' "$!"
 }
 
 # ---- versions, start ----------------------------------------------------------------------
@@ -453,12 +476,14 @@ bird_start peer || die "the peer BIRD did not start"
 bird_start spk || die "the speaker BIRD did not start"
 stamp_start hd-exabgp || die "mkfifo"
 stamp_start hd-bird || die "mkfifo"
-EXA_HD_PID=$(exabgp_start exa-hd)
-EXA_PY_PID=$(exabgp_start exa-py)
-PIDS+=("$EXA_HD_PID" "$EXA_PY_PID")
+exabgp_start exa-hd
+EXA_HD_PID=$!
+exabgp_start exa-py
+EXA_PY_PID=$!
+track "$EXA_HD_PID" "$EXA_PY_PID"
 "${STRACE[@]}" -o "$W/strace-hd-bird.txt" "$HEALTHD" run -c "$W/hd-bird.json" -d </dev/null >>"$W/hd-bird.out" 2>"$W/hd-bird.fifo" &
 HDB_PID=$!
-PIDS+=("$HDB_PID")
+track "$HDB_PID"
 if ! wait_routes present "$ALL_PFX" 40; then
 	log "not every route reached the peer within 40 s; it has: $(peer_routes)"
 	timeout 2 birdc -s "$W/peer.ctl" show protocols >&2
