@@ -46,8 +46,14 @@ for ((i = 0; i < 50; i++)); do [ -S "$CTL" ] && break; sleep 0.1; done
 : >"$INC4"
 : >"$INC6"
 write_speaker "
-protocol static healthd4 { ipv4; include \"$INC4\"; }
-protocol static healthd6 { ipv6; include \"$INC6\"; }"
+protocol static healthd4 {
+	ipv4;
+	include \"$INC4\";
+}
+protocol static healthd6 {
+	ipv6;
+	include \"$INC6\";
+}"
 if ! { start_peer && start_speaker; }; then
 	not_ok "both BIRDs start"
 	bird_lab_finish
