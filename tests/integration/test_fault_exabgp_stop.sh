@@ -59,7 +59,7 @@ start_bird || {
 	it_finish
 	exit
 }
-for s in flap:up a:up b:down c:up; do start_switch "${s%%:*}" "${s#*:}" || not_ok "switch ${s%%:*} listens"; done
+for s in flap1:up flap2:up a:up b:down c:up; do start_switch "${s%%:*}" "${s#*:}" || not_ok "switch ${s%%:*} listens"; done
 
 svc() { # name prefix switch timing
 	printf '{ "name": "%s", "prefixes": [ "%s" ], %s
@@ -73,8 +73,8 @@ cat >"$T/healthd.json" <<EOF
 	$(control_json),
 	"defaults": { "interval": "200ms", "fast_interval": "100ms", "timeout": "100ms", "rise": 2, "fall": 2 },
 	"services": [
-		$(svc flap1 "$FLAP1" flap "$FAST"),
-		$(svc flap2 "$FLAP2" flap "$FAST"),
+		$(svc flap1 "$FLAP1" flap1 "$FAST"),
+		$(svc flap2 "$FLAP2" flap2 "$FAST"),
 		$(svc a "$A" a ""),
 		$(svc b "$B" b ""),
 		$(svc c "$C" c "")
@@ -95,7 +95,8 @@ rss_start=$(rss_kib "$HEALTHD_PID")
 
 kill -STOP "$EXABGP_PID"
 note "ExaBGP (pid $EXABGP_PID) stopped"
-switch_mode flap alt
+switch_mode flap1 alt
+switch_mode flap2 alt
 switch_mode a down
 switch_mode b up
 switch_mode c down
@@ -108,7 +109,10 @@ for ((k = 1; k <= STOP_S / 5; k++)); do
 	# sleep to the k-th 5 s mark (bounded: never negative)
 	sleep "$(awk -v k="$k" -v e="$(since "$t0")" 'BEGIN { d = k * 5 - e; print (d > 0 ? d : 0) }')"
 	[ "$k" -eq $((STOP_S / 10)) ] && switch_mode c up           # half-way: C comes back
-	[ "$k" -eq $((STOP_S / 5 - 1)) ] && switch_mode flap down   # 5 s before the end: the flaps end DOWN
+	if [ "$k" -eq $((STOP_S / 5 - 1)) ]; then # 5 s before the end: the flaps end DOWN
+		switch_mode flap1 down
+		switch_mode flap2 down
+	fi
 	if ! metrics_fetch; then
 		unanswered=$((unanswered + 1))
 		continue
@@ -170,6 +174,16 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.2
 done
 if [ "$(metric healthd_speaker_backlog_bytes)" = 0 ]; then ok "the backlog drained"; else not_ok "the backlog drained" "$(metric healthd_speaker_backlog_bytes) bytes"; fi
+# What waited in the route table went out as one command per route at most: the final
+# state, not the flaps.
+if [ "$n" -ge 1 ]; then
+	extra=$(($(metric healthd_speaker_commands_total) - S_CMD[n - 1]))
+	if [ "$extra" -ge 1 ] && [ "$extra" -le 5 ]; then
+		ok "after the queue drained, $extra commands brought the 5 routes to their final state"
+	else
+		not_ok "after the queue drained, 1 to 5 commands (one per changed route)" "$extra commands"
+	fi
+fi
 bad=$(grep -E 'not understood|could not parse|reason:' "$T/exabgp.log" 2>/dev/null | head -n 3)
 if [ -z "$bad" ]; then ok "ExaBGP understood every command"; else not_ok "ExaBGP understood every command" "$bad"; fi
 if alive "$HEALTHD_PID"; then ok "healthd still runs"; else not_ok "healthd still runs"; fi
