@@ -19,6 +19,7 @@ DEFAULT_PKGS=(
 	clang libclang-rt-dev
 	man-db groff-base systemd prometheus
 	debhelper lintian fakeroot
+	faketime
 )
 if [ $# -gt 0 ]; then PKGS=("$@"); else PKGS=("${DEFAULT_PKGS[@]}"); fi
 
