@@ -127,13 +127,18 @@ if [ "$ncmd" -eq $((ann + wd)) ]; then
 else
 	not_ok "ExaBGP received every command healthd counted" "ExaBGP logged $ncmd, healthd counted $ann announces + $wd withdraws"
 fi
-# A withdraw at start (withdraw_on_start: the route was unknown) comes before the first
-# transition; after it, one command per transition.
+# A withdraw at start (withdraw_on_start: the route was unknown) comes before any
+# transition. After it, every transition into UP is one announce and every one from UP
+# to DOWN one withdraw; INIT -> DOWN (a first run that failed) changes no route.
 first_is_wd=$(awk 'NR == 1 { print ($1 == "withdraw") }' "$T/commands")
-if [ $((ncmd - first_is_wd)) -eq "$trans" ]; then
-	ok "one command per transition ($trans)"
+to_up=$(metric healthd_service_transitions_total 'to="UP"')
+up_down=$(metric healthd_service_transitions_total 'from="UP",to="DOWN"')
+n_ann=$(grep -c '^announce$' "$T/commands")
+n_wd=$(($(grep -c '^withdraw$' "$T/commands") - first_is_wd))
+if [ "$n_ann" -eq "${to_up:-0}" ] && [ "$n_wd" -eq "${up_down:-0}" ] && [ $((n_ann + n_wd)) -ge "$FLAPS" ]; then
+	ok "one command per transition: $n_ann announces (transitions to UP), $n_wd withdraws (UP -> DOWN)"
 else
-	not_ok "one command per transition" "$ncmd commands ($first_is_wd at start), $trans transitions"
+	not_ok "one command per transition" "ExaBGP: $n_ann announces, $n_wd withdraws (+$first_is_wd at start); healthd: ${to_up:-0} to UP, ${up_down:-0} UP -> DOWN"
 fi
 repeats=$(awk -v skip="$first_is_wd" 'NR > skip + 1 && $1 == prev { r++ } NR > skip { prev = $1 } END { print r + 0 }' "$T/commands")
 if [ "$repeats" -eq 0 ] && [ "$(tail -n 1 "$T/commands")" = announce ]; then
