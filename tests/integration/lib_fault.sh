@@ -126,3 +126,11 @@ metric() {
 rss_kib() {
 	awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status" 2>/dev/null
 }
+
+# sanitizer_clean FILE: no AddressSanitizer, LeakSanitizer or UBSan report in FILE (where
+# healthd's stderr went). Call it once healthd has exited: the leak check runs at exit.
+sanitizer_clean() {
+	local r
+	r=$(grep -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:|SUMMARY: [A-Za-z]+Sanitizer' "$1" 2>/dev/null | head -n 3)
+	if [ -z "$r" ]; then ok "no sanitizer report"; else not_ok "no sanitizer report" "$r"; fi
+}

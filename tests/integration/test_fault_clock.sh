@@ -145,5 +145,6 @@ done
 kill -TERM "$HEALTHD_PID"
 if wait_route_absent "$WEB" 5 && wait_route_absent "$FLIP" 2; then ok "SIGTERM to healthd withdraws both routes"; else not_ok "SIGTERM withdraws both routes"; fi
 if wait_gone "$HEALTHD_PID" 5 && grep -q 'healthd\[info\] exit 0' "$T/exabgp.out"; then ok "healthd exits 0"; else not_ok "healthd exits 0" "$(grep -E 'exit|ERROR|Sanitizer' "$T/exabgp.out" | tail -n 3)"; fi
+sanitizer_clean "$T/exabgp.out"
 stop_switches
 it_finish

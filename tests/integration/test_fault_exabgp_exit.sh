@@ -102,7 +102,7 @@ after_exit() {
 	else
 		not_ok "($1) the log says \"stopping: $2\" and \"exit 0\"" "$(grep 'healthd\[' "$T/exabgp.out" | tail -n 4)"
 	fi
-	if grep -qE 'ERROR|Sanitizer|runtime error' "$T/exabgp.out"; then not_ok "($1) no sanitizer report" "$(grep -E 'ERROR|Sanitizer|runtime error' "$T/exabgp.out" | head -n 3)"; fi
+	sanitizer_clean "$T/exabgp.out"
 	for ((i = 0; i < 30; i++)); do
 		left=""
 		for p in $EXEC_PIDS; do alive "$p" && left="$left $p"; done

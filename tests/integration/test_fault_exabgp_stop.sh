@@ -191,5 +191,6 @@ if alive "$HEALTHD_PID"; then ok "healthd still runs"; else not_ok "healthd stil
 kill -TERM "$HEALTHD_PID"
 if wait_bird_routes "" 10; then ok "SIGTERM to healthd withdraws every route"; else not_ok "SIGTERM withdraws every route" "BIRD has: $BIRD_NOW"; fi
 if wait_gone "$HEALTHD_PID" 5 && grep -q 'healthd\[info\] exit 0' "$T/exabgp.out"; then ok "healthd exits 0"; else not_ok "healthd exits 0" "$(grep -E 'exit|ERROR|Sanitizer' "$T/exabgp.out" | tail -n 3)"; fi
+sanitizer_clean "$T/exabgp.out"
 stop_switches
 it_finish

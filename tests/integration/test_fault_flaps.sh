@@ -161,5 +161,6 @@ fi
 kill -TERM "$HEALTHD_PID"
 if wait_route_absent "$PFX" 5; then ok "SIGTERM to healthd withdraws $PFX"; else not_ok "SIGTERM withdraws $PFX"; fi
 if wait_gone "$HEALTHD_PID" 5 && grep -q 'exit 0' "$T/exabgp.out"; then ok "healthd exits 0"; else not_ok "healthd exits 0" "$(grep -E 'exit|ERROR|Sanitizer' "$T/exabgp.out" | tail -n 3)"; fi
+sanitizer_clean "$T/exabgp.out"
 stop_switches
 it_finish
