@@ -56,7 +56,7 @@ cat >"$T/healthd.json" <<EOF
 {
 	"speaker": { "type": "exabgp" },
 	$(control_json),
-	"defaults": { "interval": "200ms", "fast_interval": "200ms", "timeout": "100ms", "rise": 2, "fall": 2 },
+	"defaults": { "interval": "200ms", "fast_interval": "200ms", "timeout": "150ms", "rise": 2, "fall": 2 },
 	"services": [
 		{ "name": "web", "prefixes": [ "$WEB" ], "announce": { "next_hop": "self" }, "checks": [ $(switch_check web) ] },
 		{ "name": "flip", "prefixes": [ "$FLIP" ], "announce": { "next_hop": "self" }, "checks": [ $(switch_check flip) ] }
@@ -114,10 +114,13 @@ if stays_present "$WEB" 1 && route_present "$FLIP"; then ok "(3) another hour fo
 metrics_fetch || not_ok "(3) the control endpoint answers"
 secs=$(awk '$1 == "healthd_service_state_seconds{service=\"web\"}" { print $2 }' "$T/metrics.txt")
 up_s=$(since "$t_up")
-if awk -v s="$secs" -v u="$up_s" 'BEGIN { exit !(s >= u - 2 && s <= u + 5) }'; then
-	ok "(3) web's time in state is the real one (${secs}s, about ${up_s}s)"
+# Counted on CLOCK_MONOTONIC: never more than the real time since web came UP (a count
+# on the wall clock would now be an hour more). Less is fine: a slow run on a busy
+# machine may have taken web through FALLING and back.
+if [ -n "$secs" ] && awk -v s="$secs" -v u="$up_s" 'BEGIN { exit !(s >= 0 && s <= u + 2) }'; then
+	ok "(3) web's time in state follows the real clock (${secs}s, at most ${up_s}s)"
 else
-	not_ok "(3) web's time in state is the real one" "${secs}s, expected about ${up_s}s"
+	not_ok "(3) web's time in state follows the real clock" "${secs}s, expected at most ${up_s}s"
 fi
 if alive "$HEALTHD_PID"; then ok "healthd still runs"; else not_ok "healthd still runs"; fi
 
