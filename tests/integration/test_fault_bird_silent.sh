@@ -4,7 +4,7 @@
 # probing (the control endpoint answers and its run counters climb), say clearly what is
 # wrong (one error naming the socket), neither block nor crash, keep retrying; and once
 # the path leads to a real BIRD (the test swaps the socket path for a link to the
-# speaker BIRD's socket, the way a BIRD restart would put a live socket there), the
+# speaker BIRD's socket and stops the silent server, as a BIRD restart would), the
 # peer BIRD must receive exactly the healthy services' routes, including a change that
 # happened while nothing answered.
 #
@@ -113,9 +113,10 @@ if [ "$n" -ge 2 ] && alive "$HEALTHD_PID"; then ok "healthd keeps retrying ($n c
 if [ "$(grep -c 'did not greet' "$T/healthd.err")" -eq 1 ]; then ok "the error is logged once, not at every retry"; else not_ok "the error is logged once" "$(grep -c 'did not greet' "$T/healthd.err") times"; fi
 if peer_routes_stay "" 0.5; then ok "nothing reached the peer yet"; else not_ok "nothing reached the peer yet" "peer has: $PEER_NOW"; fi
 
-# The path now leads to the real BIRD. The silent socket still holds healthd's current
-# connection: healthd must give up on it (10 s) and connect again.
+# The path now leads to the real BIRD, and the silent server goes (as a restarted BIRD's
+# old process would), closing the connection healthd holds: healthd connects again.
 ln -s "$SPK_SOCK" "$T/ctl.new" && mv -fT "$T/ctl.new" "$CTL"
+kill_pid "$SILENT_PID" 2
 if wait_peer_routes "$WEB" 25; then
 	ok "once a real BIRD answers, the peer has exactly the healthy service's route (${ELAPSED}s)"
 else
