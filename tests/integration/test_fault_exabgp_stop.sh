@@ -6,7 +6,7 @@
 #   probing goes on (the check-run counters at the control endpoint keep rising, and the
 #   endpoint answers within 2 s all along: nothing blocks on the pipe);
 #   memory stays bounded: the backlog at the endpoint never passes the cap, and healthd's
-#   RSS is flat over the second half of the stop, while the services keep flapping;
+#   RSS is flat from the moment the queue is full, while the services keep flapping;
 #   once the queue is full the flaps stop producing commands (the command counter stands
 #   still while the transition counter climbs);
 #   after SIGCONT BIRD holds each service's final state (not whatever a replay of the
@@ -103,7 +103,7 @@ switch_mode c down
 
 # Samples every 5 s: [t, runs, backlog, commands, transitions, rss]
 stalls=0 unanswered=0 max_backlog=0 samples=0
-declare -a S_T=() S_CMD=() S_TR=() S_RSS=()
+declare -a S_T=() S_BL=() S_CMD=() S_TR=() S_RSS=()
 t0=$(now)
 for ((k = 1; k <= STOP_S / 5; k++)); do
 	# sleep to the k-th 5 s mark (bounded: never negative)
@@ -121,6 +121,7 @@ for ((k = 1; k <= STOP_S / 5; k++)); do
 	runs=$(metric healthd_check_runs_total)
 	bl=$(metric healthd_speaker_backlog_bytes)
 	S_T+=("$(since "$t0")")
+	S_BL+=("${bl:-0}")
 	S_CMD+=("$(metric healthd_speaker_commands_total)")
 	S_TR+=("$(metric healthd_service_transitions_total)")
 	S_RSS+=("$(rss_kib "$HEALTHD_PID")")
@@ -138,26 +139,33 @@ if [ "$max_backlog" -ge $((CAP / 2)) ] && [ "$max_backlog" -le $((CAP + LINE_MAX
 else
 	not_ok "the backlog filled and stayed under the cap" "at most $max_backlog bytes (cap $CAP, expected at least half of it)"
 fi
-# The second half of the stop: the queue is full, the services flap on.
+# From the first sample that found the queue full (the cap reached: changes are refused)
+# to the end of the stop, while the services flap on.
 n=${#S_T[@]}
-h=$((n / 2))
-if [ "$n" -ge 4 ]; then
+h=-1
+for ((i = 0; i < n; i++)); do
+	if [ "${S_BL[i]}" -ge "$CAP" ]; then
+		h=$i
+		break
+	fi
+done
+if [ "$h" -ge 0 ] && [ $((n - 1 - h)) -ge 2 ]; then
 	dcmd=$((S_CMD[n - 1] - S_CMD[h])) dtr=$((S_TR[n - 1] - S_TR[h]))
 	if [ "$dcmd" -eq 0 ] && [ "$dtr" -ge 100 ]; then
 		ok "with the queue full, $dtr transitions wrote no command (they wait in the route table)"
 	else
-		not_ok "with the queue full, transitions write no command" "second half: $dcmd commands, $dtr transitions"
+		not_ok "with the queue full, transitions write no command" "from t=${S_T[h]}s: $dcmd commands, $dtr transitions"
 	fi
 	drss=$((S_RSS[n - 1] - S_RSS[h]))
 	if healthd_instrumented; then
-		note "RSS ${S_RSS[h]} -> ${S_RSS[n - 1]} KiB in the second half (not bounded here: ASan/valgrind)"
+		note "RSS ${S_RSS[h]} -> ${S_RSS[n - 1]} KiB with the queue full (not bounded here: ASan/valgrind)"
 	elif [ "$drss" -le 256 ]; then
-		ok "memory is flat while stopped: RSS ${S_RSS[h]} -> ${S_RSS[n - 1]} KiB over the second half (start $rss_start KiB)"
+		ok "memory is flat with the queue full: RSS ${S_RSS[h]} -> ${S_RSS[n - 1]} KiB from t=${S_T[h]}s (start $rss_start KiB)"
 	else
-		not_ok "memory is flat while stopped (+256 KiB at most)" "RSS ${S_RSS[h]} -> ${S_RSS[n - 1]} KiB"
+		not_ok "memory is flat with the queue full (+256 KiB at most)" "RSS ${S_RSS[h]} -> ${S_RSS[n - 1]} KiB from t=${S_T[h]}s"
 	fi
 else
-	not_ok "enough samples during the stop" "$n"
+	not_ok "the queue was full for at least the last 10 s of the stop" "first full at sample $h of $n"
 fi
 
 kill -CONT "$EXABGP_PID"
