@@ -4,7 +4,9 @@
 # its helper). Either way healthd must exit cleanly, as healthd(8) says: exit status 0
 # (the speaker left; no I/O error), a log line saying why, and no child left behind (an
 # exec check is running when it happens). BIRD, the peer, loses the routes with the
-# session; a new ExaBGP with a new healthd brings them back.
+# session; a new ExaBGP with a new healthd brings them back. And healthd stopped while
+# ExaBGP is stopped: it exits within its drain bound, and its withdrawal reaches BIRD
+# once ExaBGP runs again.
 #
 # ExaBGP runs healthd through a small wrapper that waits for it and writes its exit
 # status to a file: when ExaBGP is killed, healthd's parent is gone and nobody else
@@ -127,5 +129,29 @@ kill -TERM "$EXABGP_PID"
 if wait_gone "$EXABGP_PID" 5; then ok "(b) ExaBGP stopped"; else not_ok "(b) ExaBGP stopped within 5s"; fi
 after_exit b "exabgp is shutting down"
 stop_exabgp 1
+
+# (c) ExaBGP stopped (SIGSTOP) when healthd is told to stop: healthd must not wait for
+# it longer than its drain bound (2 s). The withdrawal fits in the pipe, so it counts
+# as taken (exit 0), and BIRD gets it once ExaBGP runs again, over a session that stays.
+run_lab c
+kill -STOP "$EXABGP_PID"
+t0=$(now)
+kill -TERM "$HEALTHD_PID"
+if wait_gone "$HEALTHD_PID" 4; then ok "(c) healthd exits with ExaBGP stopped ($(since "$t0")s)"; else not_ok "(c) healthd exits within 4s with ExaBGP stopped"; fi
+for ((i = 0; i < 50; i++)); do [ -s "$T/healthd.rc" ] && break; sleep 0.1; done
+rc=$(cat "$T/healthd.rc" 2>/dev/null)
+if [ "$rc" = 0 ]; then ok "(c) exit status 0: the withdrawal was written"; else not_ok "(c) exit status 0" "status: ${rc:-none}"; fi
+if route_present "$WEB"; then ok "(c) $WEB still in BIRD while ExaBGP is stopped"; else not_ok "(c) $WEB still in BIRD while ExaBGP is stopped"; fi
+kill -CONT "$EXABGP_PID"
+if wait_route_absent "$WEB" 10 && birdc_ show protocols exa 2>/dev/null | grep -q Established; then
+	ok "(c) once ExaBGP runs again, BIRD gets the withdrawal; the session stays up (${ELAPSED}s)"
+else
+	not_ok "(c) BIRD gets the withdrawal over a session that stays up" "$(birdc_ show protocols exa 2>&1 | tail -n 1)"
+fi
+left=""
+for p in $EXEC_PIDS; do alive "$p" && left="$left $p"; done
+if [ -z "$left" ]; then ok "(c) no child left behind"; else not_ok "(c) no child left behind" "still alive:$left"; fi
+sanitizer_clean "$T/exabgp.out"
+stop_exabgp 2
 stop_switches
 it_finish
