@@ -20,6 +20,7 @@ DEFAULT_PKGS=(
 	man-db groff-base systemd prometheus
 	debhelper lintian fakeroot
 	strace
+	faketime
 )
 if [ $# -gt 0 ]; then PKGS=("$@"); else PKGS=("${DEFAULT_PKGS[@]}"); fi
 
