@@ -463,6 +463,18 @@ static int http_setopts(struct probe *p)
 	return rc == CURLE_OK ? 0 : -1;
 }
 
+/* Let the multi of the base go (probe_release: the base is about to be freed). */
+static void http_release(struct probe *p)
+{
+	struct http_check *h = p->priv;
+
+	if (h == NULL)
+		return;
+	curlev_drop(h->loop);
+	h->loop = NULL;
+	h->loop_base = NULL;
+}
+
 static void http_start(struct probe *p, struct event_base *base, const struct timeval *deadline)
 {
 	struct http_check *h = p->priv;
@@ -476,6 +488,14 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	h->errbuf[0] = '\0';
 	if (http_tls_refresh(p) != 0)
 		return;
+	if (h->loop_base != base) {
+		http_release(p);
+		if ((h->loop = curlev_hold(base)) == NULL) {
+			probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
+			return;
+		}
+		h->loop_base = base;
+	}
 	h->easy = curl_easy_init();
 	if (h->easy != NULL && http_setopts(p) == 0 &&
 	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)
@@ -490,6 +510,7 @@ static void http_free(struct probe *p)
 	if (h == NULL)
 		return;
 	http_cancel(p);
+	http_release(p);
 	http_config_free(h);
 	free(h);
 	p->priv = NULL;
@@ -503,4 +524,5 @@ const struct probe_ops probe_http_ops = {
         .cancel = http_cancel,
         .free = http_free,
         .to_json = http_to_json,
+        .release = http_release,
 };

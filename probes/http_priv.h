@@ -45,6 +45,10 @@ struct http_check {
 	struct curl_slist *req_headers;  /* headers and Host, for CURLOPT_HTTPHEADER */
 	struct curl_slist *connect_list; /* for CURLOPT_CONNECT_TO; NULL without connect_to */
 
+	/* the base of the last run: its libcurl multi is held between runs (http_release) */
+	struct event_base *loop_base;
+	struct curlev *loop;
+
 	/* the run: everything here is released by http_cancel */
 	CURL *easy;
 	struct curlev_xfer *xfer;
