@@ -178,7 +178,7 @@ static void http_facts(struct probe *p)
 {
 	struct http_check *h = p->priv;
 	CURL *e = h->easy;
-	long code = 0, version = 0, port = 0, verify = 0;
+	long code = 0, version = 0, port = 0, verify = 0, conns = 0;
 	char *ip = NULL, buf[HTTP_ADDRSTRLEN];
 
 	if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code > 0)
@@ -210,6 +210,8 @@ static void http_facts(struct probe *p)
 	}
 	if (h->resumed >= 0)
 		probe_fact(p, "tls_resumed", json_boolean(h->resumed));
+	if (h->reuse && curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK)
+		probe_fact(p, "connection_reused", json_boolean(conns == 0));
 	probe_fact(p, "connect_ms", http_ms(e, CURLINFO_CONNECT_TIME_T));
 	if (h->https)
 		probe_fact(p, "tls_ms", http_ms(e, CURLINFO_APPCONNECT_TIME_T));
@@ -405,7 +407,7 @@ static int http_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_por
 }
 
 /* Before each https run: the trust store read again if its file changed, and then the
- * sessions begun under the old one forgotten: a resumed session is not verified again. */
+ * sessions begun under the old one forgotten: a resumed session is not verified again... */
 static int http_tls_refresh(struct probe *p)
 {
 	struct http_check *h = p->priv;
@@ -419,17 +421,10 @@ static int http_tls_refresh(struct probe *p)
 		probe_done(p, PR_TLS, "TLS with %s: %s", h->remote, why);
 		return -1;
 	}
-	if (h->tls_share != NULL && h->ca_gen != 0 && gen != h->ca_gen) {
-		CURLSH *sh = curl_share_init();
-		if (sh == NULL || curl_share_setopt(sh, CURLSHOPT_SHARE,
-		                                    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-			if (sh != NULL)
-				curl_share_cleanup(sh);
-			probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
-			return -1;
-		}
-		curl_share_cleanup(h->tls_share);
-		h->tls_share = sh;
+	/* ...and the connection kept (reuse_connection), verified under the old store. */
+	if (h->share != NULL && h->ca_gen != 0 && gen != h->ca_gen && http_share_new(h) != 0) {
+		probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
+		return -1;
 	}
 	h->ca_gen = gen;
 	return 0;
@@ -451,14 +446,18 @@ static int http_setopts(struct probe *p)
 	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
 	/* The environment's http_proxy must not route a probe of this node elsewhere. */
 	HTTP_SET(CURLOPT_PROXY, "");
-	/* Every run opens its own connection: connecting is part of what is checked. */
-	HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
-	HTTP_SET(CURLOPT_FORBID_REUSE, 1L);
+	/* Every run opens its own connection: connecting is part of what is checked. With
+	 * reuse_connection the connection the last run left open (in h->share, this check's
+	 * alone) carries the next request; libcurl connects again when the server closed
+	 * it. */
+	if (!h->reuse) {
+		HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
+		HTTP_SET(CURLOPT_FORBID_REUSE, 1L);
+	}
+	if (h->share != NULL)
+		HTTP_SET(CURLOPT_SHARE, h->share);
 	HTTP_SET(CURLOPT_NOBODY, h->head ? 1L : 0L);
 	HTTP_SET(CURLOPT_USERAGENT, "healthd");
-	/* The multi (and its DNS cache) outlives the run: a name is still resolved anew for
-	 * every run, as when each run had its own. */
-	HTTP_SET(CURLOPT_DNS_CACHE_TIMEOUT, 0L);
 	HTTP_SET(CURLOPT_ERRORBUFFER, h->errbuf);
 	HTTP_SET(CURLOPT_WRITEFUNCTION, http_write_cb);
 	HTTP_SET(CURLOPT_WRITEDATA, p);
@@ -473,9 +472,7 @@ static int http_setopts(struct probe *p)
 	if (h->https) {
 		HTTP_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
 		HTTP_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
-		if (h->tls_share != NULL)
-			HTTP_SET(CURLOPT_SHARE, h->tls_share);
-		else
+		if (!h->tls_resume)
 			HTTP_SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
 		HTTP_SET(CURLOPT_PREREQFUNCTION, http_prereq_cb);
 		HTTP_SET(CURLOPT_PREREQDATA, p);

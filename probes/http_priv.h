@@ -38,9 +38,11 @@ struct http_check {
 	char *ca_file;
 	bool insecure;
 	bool tls_resume;      /* resume the TLS session of an earlier run (default) */
+	bool reuse;           /* reuse_connection: keep the connection for the next run */
 	struct tls_ca *ca;    /* the shared trust store; NULL: libcurl reads the files itself */
-	CURLSH *tls_share;    /* holds the TLS sessions between runs; NULL without tls_resume */
-	unsigned long ca_gen; /* the store's generation the sessions in tls_share began with */
+	CURLSH *share;        /* the TLS sessions (tls_resume) and the connection (reuse) kept
+	                       * between runs, this check's alone; NULL without either */
+	unsigned long ca_gen; /* the store's generation what is in share began with */
 	char remote[HTTP_ADDRSTRLEN];    /* where the probe connects: "127.0.0.1:8080" */
 	struct curl_slist *req_headers;  /* headers and Host, for CURLOPT_HTTPHEADER */
 	struct curl_slist *connect_list; /* for CURLOPT_CONNECT_TO; NULL without connect_to */
@@ -75,6 +77,8 @@ int http_configure(struct probe *p, const json_t *obj, struct config_error *err)
 json_t *http_to_json(const struct probe *p);
 void http_config_free(struct http_check *h);
 bool http_status_ok(const struct http_check *h, long code);
+/* A new h->share for what h keeps between runs; -1 when out of memory. */
+int http_share_new(struct http_check *h);
 
 extern const char *const http_keys[];
 
