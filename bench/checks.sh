@@ -213,7 +213,7 @@ run_kind() {
 		return
 		;;
 	tcp) listener_start || return 1; count=listener_count ;;
-	http | https*) nginx_start || return 1; count=nginx_count ;;
+	http | http-reuse | https*) nginx_start || return 1; count=nginx_count ;;
 	dns) knot_start || return 1; count=knot_count ;;
 	*) log "unknown kind $kind"; return 1 ;;
 	esac

@@ -51,16 +51,12 @@ static int http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 {
 	struct probe *p = arg;
 	struct http_check *h = p->priv;
-	int family, rc;
-	socklen_t len = sizeof(family);
+	int rc;
 
 	if (purpose != CURLSOCKTYPE_IPCXN)
 		return CURL_SOCKOPT_OK;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0) {
-		h->bind_err = errno;
-		return CURL_SOCKOPT_ERROR;
-	}
-	rc = net_bind_source(fd, family, &p->source);
+	/* libcurl calls this right after http_opensocket_cb opened fd. */
+	rc = net_bind_source(fd, h->family, &p->source);
 	if (rc < 0) {
 		h->bind_err = -rc;
 		return CURL_SOCKOPT_ERROR;
@@ -79,6 +75,7 @@ static curl_socket_t http_opensocket_cb(void *arg, curlsocktype purpose, struct 
 	(void)purpose;
 	if (fd == CURL_SOCKET_BAD)
 		h->socket_err = errno;
+	h->family = a->family;
 	return fd;
 }
 

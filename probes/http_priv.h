@@ -65,6 +65,7 @@ struct http_check {
 	bool finished;  /* curl reported the end of the transfer */
 	int bind_err;   /* errno of a failed bind to the source address */
 	int socket_err; /* errno of a failed socket(): EMFILE at max_open_files */
+	int family;     /* of the socket http_opensocket_cb opened last */
 	int resumed;    /* the TLS session was resumed: 1, 0, or -1 (no TLS or unknown) */
 	char errbuf[CURL_ERROR_SIZE];
 };
