@@ -404,7 +404,8 @@ static int http_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_por
 }
 
 /* Before each https run: the trust store read again if its file changed, and then the
- * sessions begun under the old one forgotten: a resumed session is not verified again... */
+ * sessions begun under the old one forgotten (a resumed session is not verified again),
+ * and the connection kept by reuse_connection closed. */
 static int http_tls_refresh(struct probe *p)
 {
 	struct http_check *h = p->priv;
@@ -418,7 +419,6 @@ static int http_tls_refresh(struct probe *p)
 		probe_done(p, PR_TLS, "TLS with %s: %s", h->remote, why);
 		return -1;
 	}
-	/* ...and the connection kept (reuse_connection), verified under the old store. */
 	if (h->share != NULL && h->ca_gen != 0 && gen != h->ca_gen && http_share_new(h) != 0) {
 		probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
 		return -1;
