@@ -8,7 +8,9 @@
 # tcp: against bench/listener.c (counts the connections it accepted); http, https: a GET
 # to nginx (counted by its access log lines), https with "ca_file" the test CA alone;
 # https-bundle: "ca_file" a bundle of the system's size (/etc/ssl/certs/ca-certificates.crt
-# plus the test CA); https-noresume: https-bundle with "tls_resume": false; dns: a SOA
+# plus the test CA); https-noresume: https-bundle with "tls_resume": false; http-reuse,
+# https-reuse: http and https-bundle with "reuse_connection": true (not run unless named);
+# NGINX_WORKERS (default 1) sets nginx's worker_processes; dns: a SOA
 # query to Knot (counted by the answers Knot's statistics report). floor: a C loop doing
 # a bound loopback connect + close (bench/floor.c), the CPU floor of a tcp check.
 #
@@ -81,7 +83,7 @@ nginx_start() {
 	cat /etc/ssl/certs/ca-certificates.crt "$d/ca.pem" >"$d/bundle.pem"
 	cat >"$d/nginx.conf" <<EOF
 daemon off;
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 pid $d/nginx.pid;
 error_log $d/error.log warn;
 events { worker_connections 4096; }
@@ -185,6 +187,8 @@ config() { # config KIND FILE
 	https) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/ca.pem\" }" ;;
 	https-bundle) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\" }" ;;
 	https-noresume) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\", \"tls_resume\": false }" ;;
+	http-reuse) chk="{ \"type\": \"http\", \"url\": \"http://$ADDR:$NGINX_PORT/\", \"reuse_connection\": true }" ;;
+	https-reuse) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\", \"reuse_connection\": true }" ;;
 	dns) chk="{ \"type\": \"dns\", \"server\": \"$ADDR\", \"port\": $DNS_PORT, \"name\": \"bench.test\", \"qtype\": \"SOA\" }" ;;
 	esac
 	{
@@ -209,7 +213,7 @@ run_kind() {
 		return
 		;;
 	tcp) listener_start || return 1; count=listener_count ;;
-	http | https*) nginx_start || return 1; count=nginx_count ;;
+	http | http-reuse | https*) nginx_start || return 1; count=nginx_count ;;
 	dns) knot_start || return 1; count=knot_count ;;
 	*) log "unknown kind $kind"; return 1 ;;
 	esac

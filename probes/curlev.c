@@ -2,8 +2,9 @@
  * tells us which sockets to watch (socket callback) and when to call it back (timer
  * callback), and every libevent wakeup goes to curl_multi_socket_action.
  *
- * A multi lives exactly as long as it has transfers: nothing tells this file when a base
- * is freed, so no curl or libevent state may outlive the last transfer on it. Finished
+ * A multi lives as long as it has transfers or holders (curlev_hold): nothing tells this
+ * file when a base is freed, so no curl or libevent state may outlive the last transfer
+ * on it unless a holder, which knows, promises to drop it before. Finished
  * transfers are reported after curl_multi_socket_action has returned, never from inside a
  * curl callback, so a done callback may remove handles and even end the multi (deferred
  * until the dispatch that reported it unwinds). */
@@ -25,6 +26,7 @@ struct curlev_sock {
 
 struct curlev {
 	struct curlev *next;
+	unsigned holds; /* curlev_hold references */
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
@@ -67,6 +69,14 @@ size_t curlev_multis(void)
 	return n;
 }
 
+size_t curlev_transfers(void)
+{
+	size_t n = 0;
+	for (const struct curlev *cv = curlev_all; cv != NULL; cv = cv->next)
+		n += cv->nxfers;
+	return n;
+}
+
 static void curlev_sock_free(struct curlev_sock *cs)
 {
 	struct curlev *cv = cs->cv;
@@ -105,7 +115,7 @@ static void curlev_free(struct curlev *cv)
 
 static void curlev_maybe_free(struct curlev *cv)
 {
-	if (cv->depth == 0 && cv->nxfers == 0)
+	if (cv->depth == 0 && cv->nxfers == 0 && cv->holds == 0)
 		curlev_free(cv);
 }
 
@@ -252,6 +262,23 @@ fail:
 	log_err("libcurl: cannot set up a multi handle");
 	curlev_free(cv);
 	return NULL;
+}
+
+struct curlev *curlev_hold(struct event_base *base)
+{
+	struct curlev *cv = curlev_get(base);
+
+	if (cv != NULL)
+		cv->holds++;
+	return cv;
+}
+
+void curlev_drop(struct curlev *cv)
+{
+	if (cv == NULL)
+		return;
+	cv->holds--;
+	curlev_maybe_free(cv);
 }
 
 struct curlev_xfer *curlev_add(struct event_base *base, CURL *easy, curlev_done_fn done, void *arg)

@@ -15,6 +15,35 @@
 #include "probe_limits.h"
 
 #define HTTP_SNIPPET 48 /* body bytes quoted in a failure's detail */
+#define HTTP_POOL    32 /* idle easy handles kept for the next runs */
+
+/* Easy handles of finished runs, reset, for the next run of any check: curl_easy_reset
+ * and the options cost a third of curl_easy_init, setting up and curl_easy_cleanup, and
+ * the pool stays as small as the number of runs that overlap (a kept handle holds about
+ * 9 KiB). Emptied when the last check holding a multi lets go (http_release). */
+static CURL *http_pool[HTTP_POOL];
+static size_t http_npool;
+static size_t http_holders; /* checks holding a multi (h->loop) */
+
+static CURL *http_easy_get(void)
+{
+	return http_npool > 0 ? http_pool[--http_npool] : curl_easy_init();
+}
+
+/* The handle forgets the run: options, the check's share (whose TLS sessions must stay
+ * that check's), error buffer. */
+static void http_easy_put(CURL *e)
+{
+	if (e == NULL)
+		return;
+	if (http_npool == HTTP_POOL || http_holders == 0) {
+		curl_easy_cleanup(e);
+		return;
+	}
+	curl_easy_setopt(e, CURLOPT_SHARE, (CURLSH *)NULL);
+	curl_easy_reset(e);
+	http_pool[http_npool++] = e;
+}
 
 /* Bind the source address of the socket's family before curl connects it, exactly as
  * the tcp probe does (net_bind_source): the same rules and the same errors. */
@@ -22,16 +51,12 @@ static int http_sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 {
 	struct probe *p = arg;
 	struct http_check *h = p->priv;
-	int family, rc;
-	socklen_t len = sizeof(family);
+	int rc;
 
 	if (purpose != CURLSOCKTYPE_IPCXN)
 		return CURL_SOCKOPT_OK;
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) != 0) {
-		h->bind_err = errno;
-		return CURL_SOCKOPT_ERROR;
-	}
-	rc = net_bind_source(fd, family, &p->source);
+	/* libcurl calls this right after http_opensocket_cb opened fd. */
+	rc = net_bind_source(fd, h->family, &p->source);
 	if (rc < 0) {
 		h->bind_err = -rc;
 		return CURL_SOCKOPT_ERROR;
@@ -50,6 +75,7 @@ static curl_socket_t http_opensocket_cb(void *arg, curlsocktype purpose, struct 
 	(void)purpose;
 	if (fd == CURL_SOCKET_BAD)
 		h->socket_err = errno;
+	h->family = a->family;
 	return fd;
 }
 
@@ -149,7 +175,7 @@ static void http_facts(struct probe *p)
 {
 	struct http_check *h = p->priv;
 	CURL *e = h->easy;
-	long code = 0, version = 0, port = 0, verify = 0;
+	long code = 0, version = 0, port = 0, verify = 0, conns = 0;
 	char *ip = NULL, buf[HTTP_ADDRSTRLEN];
 
 	if (curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code > 0)
@@ -181,6 +207,8 @@ static void http_facts(struct probe *p)
 	}
 	if (h->resumed >= 0)
 		probe_fact(p, "tls_resumed", json_boolean(h->resumed));
+	if (h->reuse && curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns) == CURLE_OK)
+		probe_fact(p, "connection_reused", json_boolean(conns == 0));
 	probe_fact(p, "connect_ms", http_ms(e, CURLINFO_CONNECT_TIME_T));
 	if (h->https)
 		probe_fact(p, "tls_ms", http_ms(e, CURLINFO_APPCONNECT_TIME_T));
@@ -353,8 +381,7 @@ static void http_cancel(struct probe *p)
 	 * inside a curl callback (curlev reports only after curl has returned). */
 	curlev_remove(h->xfer);
 	h->xfer = NULL;
-	if (h->easy != NULL)
-		curl_easy_cleanup(h->easy);
+	http_easy_put(h->easy);
 	h->easy = NULL;
 	free(h->body);
 	h->body = NULL;
@@ -377,7 +404,8 @@ static int http_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_por
 }
 
 /* Before each https run: the trust store read again if its file changed, and then the
- * sessions begun under the old one forgotten: a resumed session is not verified again. */
+ * sessions begun under the old one forgotten (a resumed session is not verified again),
+ * and the connection kept by reuse_connection closed. */
 static int http_tls_refresh(struct probe *p)
 {
 	struct http_check *h = p->priv;
@@ -391,17 +419,9 @@ static int http_tls_refresh(struct probe *p)
 		probe_done(p, PR_TLS, "TLS with %s: %s", h->remote, why);
 		return -1;
 	}
-	if (h->tls_share != NULL && h->ca_gen != 0 && gen != h->ca_gen) {
-		CURLSH *sh = curl_share_init();
-		if (sh == NULL || curl_share_setopt(sh, CURLSHOPT_SHARE,
-		                                    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
-			if (sh != NULL)
-				curl_share_cleanup(sh);
-			probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
-			return -1;
-		}
-		curl_share_cleanup(h->tls_share);
-		h->tls_share = sh;
+	if (h->share != NULL && h->ca_gen != 0 && gen != h->ca_gen && http_share_new(h) != 0) {
+		probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
+		return -1;
 	}
 	h->ca_gen = gen;
 	return 0;
@@ -423,9 +443,16 @@ static int http_setopts(struct probe *p)
 	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
 	/* The environment's http_proxy must not route a probe of this node elsewhere. */
 	HTTP_SET(CURLOPT_PROXY, "");
-	/* Every run opens its own connection: connecting is part of what is checked. */
-	HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
-	HTTP_SET(CURLOPT_FORBID_REUSE, 1L);
+	/* Every run opens its own connection: connecting is part of what is checked. With
+	 * reuse_connection the connection the last run left open (in h->share, this check's
+	 * alone) carries the next request; libcurl connects again when the server closed
+	 * it. */
+	if (!h->reuse) {
+		HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
+		HTTP_SET(CURLOPT_FORBID_REUSE, 1L);
+	}
+	if (h->share != NULL)
+		HTTP_SET(CURLOPT_SHARE, h->share);
 	HTTP_SET(CURLOPT_NOBODY, h->head ? 1L : 0L);
 	HTTP_SET(CURLOPT_USERAGENT, "healthd");
 	HTTP_SET(CURLOPT_ERRORBUFFER, h->errbuf);
@@ -442,9 +469,7 @@ static int http_setopts(struct probe *p)
 	if (h->https) {
 		HTTP_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
 		HTTP_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
-		if (h->tls_share != NULL)
-			HTTP_SET(CURLOPT_SHARE, h->tls_share);
-		else
+		if (!h->tls_resume)
 			HTTP_SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
 		HTTP_SET(CURLOPT_PREREQFUNCTION, http_prereq_cb);
 		HTTP_SET(CURLOPT_PREREQDATA, p);
@@ -463,6 +488,21 @@ static int http_setopts(struct probe *p)
 	return rc == CURLE_OK ? 0 : -1;
 }
 
+/* Let the multi of the base go (probe_release: the base is about to be freed). */
+static void http_release(struct probe *p)
+{
+	struct http_check *h = p->priv;
+
+	if (h == NULL || h->loop == NULL)
+		return;
+	curlev_drop(h->loop);
+	h->loop = NULL;
+	h->loop_base = NULL;
+	if (--http_holders == 0)
+		while (http_npool > 0)
+			curl_easy_cleanup(http_pool[--http_npool]);
+}
+
 static void http_start(struct probe *p, struct event_base *base, const struct timeval *deadline)
 {
 	struct http_check *h = p->priv;
@@ -476,7 +516,16 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 	h->errbuf[0] = '\0';
 	if (http_tls_refresh(p) != 0)
 		return;
-	h->easy = curl_easy_init();
+	if (h->loop_base != base) {
+		http_release(p);
+		if ((h->loop = curlev_hold(base)) == NULL) {
+			probe_done(p, PR_INTERNAL, "cannot start the transfer (out of memory)");
+			return;
+		}
+		h->loop_base = base;
+		http_holders++;
+	}
+	h->easy = http_easy_get();
 	if (h->easy != NULL && http_setopts(p) == 0 &&
 	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)
 		return;
@@ -490,6 +539,7 @@ static void http_free(struct probe *p)
 	if (h == NULL)
 		return;
 	http_cancel(p);
+	http_release(p);
 	http_config_free(h);
 	free(h);
 	p->priv = NULL;
@@ -503,4 +553,5 @@ const struct probe_ops probe_http_ops = {
         .cancel = http_cancel,
         .free = http_free,
         .to_json = http_to_json,
+        .release = http_release,
 };

@@ -14,8 +14,19 @@
 #include "http_priv.h"
 
 const char *const http_keys[] = {
-        "url",     "method", "expect_status", "expect_body", "expect_body_regex", "max_body",
-        "headers", "host",   "connect_to",    "ca_file",     "insecure",          "tls_resume",
+        "url",
+        "method",
+        "expect_status",
+        "expect_body",
+        "expect_body_regex",
+        "max_body",
+        "headers",
+        "host",
+        "connect_to",
+        "ca_file",
+        "insecure",
+        "tls_resume",
+        "reuse_connection",
         NULL,
 };
 
@@ -416,25 +427,45 @@ static int http_tls(struct config_error *err, const json_t *obj, struct http_che
 		cfgerr_add(err, "tls_resume", "only https:// URLs have TLS sessions to resume");
 		bad++;
 	}
+	if (cfg_bool(err, obj, "reuse_connection", &h->reuse) < 0)
+		bad++;
 	return bad > 0 ? -1 : 0;
 }
 
-/* What an https check keeps from run to run: the trust store, shared with every check
- * naming the same CA file, and the TLS sessions to resume. */
+int http_share_new(struct http_check *h)
+{
+	CURLSH *sh;
+
+	if (h->share != NULL)
+		curl_share_cleanup(h->share); /* closes the connection it kept */
+	h->share = NULL;
+	if (!h->tls_resume && !h->reuse)
+		return 0;
+	sh = curl_share_init();
+	if (sh == NULL)
+		return -1;
+	/* A connection cache of the check's own: a connection is never handed to another
+	 * check, whose source address, trust store or TLS options may differ (libcurl
+	 * would match connections on the URL and its own options alone). */
+	if ((h->tls_resume &&
+	     curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) ||
+	    (h->reuse &&
+	     curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK)) {
+		curl_share_cleanup(sh);
+		return -1;
+	}
+	h->share = sh;
+	return 0;
+}
+
+/* What a check keeps from run to run: the trust store, shared with every check naming
+ * the same CA file, the TLS sessions to resume, and with reuse_connection the
+ * connection. */
 static int http_tls_state(struct http_check *h)
 {
-	if (!h->https)
-		return 0;
-	if (!h->insecure)
+	if (h->https && !h->insecure)
 		h->ca = tls_ca_get(h->ca_file); /* NULL: libcurl reads the files, as before */
-	if (h->tls_resume) {
-		h->tls_share = curl_share_init();
-		if (h->tls_share == NULL ||
-		    curl_share_setopt(h->tls_share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) !=
-		            CURLSHE_OK)
-			return -1;
-	}
-	return 0;
+	return http_share_new(h);
 }
 
 static int http_request_headers(struct http_check *h)
@@ -551,6 +582,8 @@ json_t *http_to_json(const struct probe *p)
 		json_object_set_new(o, "insecure", json_boolean(h->insecure));
 		json_object_set_new(o, "tls_resume", json_boolean(h->tls_resume));
 	}
+	if (h->reuse)
+		json_object_set_new(o, "reuse_connection", json_true());
 	return o;
 }
 
@@ -571,6 +604,6 @@ void http_config_free(struct http_check *h)
 	curl_slist_free_all(h->req_headers);
 	curl_slist_free_all(h->connect_list);
 	tls_ca_put(h->ca);
-	if (h->tls_share != NULL)
-		curl_share_cleanup(h->tls_share);
+	if (h->share != NULL)
+		curl_share_cleanup(h->share);
 }

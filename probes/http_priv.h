@@ -38,12 +38,18 @@ struct http_check {
 	char *ca_file;
 	bool insecure;
 	bool tls_resume;      /* resume the TLS session of an earlier run (default) */
+	bool reuse;           /* reuse_connection: keep the connection for the next run */
 	struct tls_ca *ca;    /* the shared trust store; NULL: libcurl reads the files itself */
-	CURLSH *tls_share;    /* holds the TLS sessions between runs; NULL without tls_resume */
-	unsigned long ca_gen; /* the store's generation the sessions in tls_share began with */
+	CURLSH *share;        /* the TLS sessions (tls_resume) and the connection (reuse) kept
+	                       * between runs, this check's alone; NULL without either */
+	unsigned long ca_gen; /* the store's generation what is in share began with */
 	char remote[HTTP_ADDRSTRLEN];    /* where the probe connects: "127.0.0.1:8080" */
 	struct curl_slist *req_headers;  /* headers and Host, for CURLOPT_HTTPHEADER */
 	struct curl_slist *connect_list; /* for CURLOPT_CONNECT_TO; NULL without connect_to */
+
+	/* the base of the last run: its libcurl multi is held between runs (http_release) */
+	struct event_base *loop_base;
+	struct curlev *loop;
 
 	/* the run: everything here is released by http_cancel */
 	CURL *easy;
@@ -59,6 +65,7 @@ struct http_check {
 	bool finished;  /* curl reported the end of the transfer */
 	int bind_err;   /* errno of a failed bind to the source address */
 	int socket_err; /* errno of a failed socket(): EMFILE at max_open_files */
+	int family;     /* of the socket http_opensocket_cb opened last */
 	int resumed;    /* the TLS session was resumed: 1, 0, or -1 (no TLS or unknown) */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -71,6 +78,8 @@ int http_configure(struct probe *p, const json_t *obj, struct config_error *err)
 json_t *http_to_json(const struct probe *p);
 void http_config_free(struct http_check *h);
 bool http_status_ok(const struct http_check *h, long code);
+/* A new h->share for what h keeps between runs; -1 when out of memory. */
+int http_share_new(struct http_check *h);
 
 extern const char *const http_keys[];
 

@@ -274,6 +274,8 @@ void probe_cancel(struct probe *p)
 void probe_release(struct probe *p)
 {
 	probe_cancel(p);
+	if (p->ops != NULL && p->ops->release != NULL)
+		p->ops->release(p);
 	if (p->deadline_ev != NULL)
 		event_free(p->deadline_ev);
 	p->deadline_ev = NULL;

@@ -83,6 +83,8 @@ struct probe_ops {
 	 * precise probe_done (what it was still waiting for): probe.c's own timeout report
 	 * is then ignored. */
 	void (*expire)(struct probe *);
+	/* Optional: free what the probe keeps on its event_base between runs (probe_release). */
+	void (*release)(struct probe *);
 };
 
 struct probe {

@@ -134,7 +134,8 @@ START_TEST(test_ipv6)
 }
 END_TEST
 
-/* Two probes at once share one multi handle; it goes away with the last transfer. */
+/* Two probes at once share one multi handle. It outlives their transfers (a check runs
+ * again soon) and goes away when the last probe holding it lets go of the base. */
 START_TEST(test_shared_multi)
 {
 	struct tcp_fake s1, s2;
@@ -148,26 +149,43 @@ START_TEST(test_shared_multi)
 	p2->timeout_ms = 300;
 	probe_set_done(p1, tl_on_done, &o1);
 	probe_set_done(p2, tl_on_done, &o2);
+	ck_assert_uint_eq(curlev_multis(), 0);
 	probe_run(p1, tl_base);
 	probe_run(p2, tl_base);
 	ck_assert_uint_eq(curlev_multis(), 1);
+	ck_assert_uint_eq(curlev_transfers(), 2);
 	for (int i = 0; i < 1000 && !(o1.done && o2.done); i++)
 		event_base_loop(tl_base, EVLOOP_ONCE);
 	ck_assert_int_eq(o1.r.reason, PR_OK);
 	ck_assert_int_eq(o2.r.reason, PR_TIMEOUT);
-	ck_assert_uint_eq(curlev_multis(), 0);
+	ck_assert_uint_eq(curlev_transfers(), 0);
+	ck_assert_uint_eq(curlev_multis(), 1);
 
 	/* Cancelled midway: no report, nothing left behind, and the probe runs again. */
 	probe_run(p2, tl_base);
 	tl_spin(tl_base, 50);
 	ck_assert(p2->running);
+	ck_assert_uint_eq(curlev_transfers(), 1);
 	probe_cancel(p2);
 	probe_cancel(p2);
-	ck_assert_uint_eq(curlev_multis(), 0);
+	ck_assert_uint_eq(curlev_transfers(), 0);
 	tl_spin(tl_base, 50);
 	ck_assert_int_eq(o2.calls, 1);
-	probe_free(p1);
+
+	/* A second run of the same probe on the same multi, then the multi goes with the
+	 * probes: released (before its base is freed), or freed. */
+	o1 = (struct tl_outcome){0};
+	probe_run(p1, tl_base);
+	for (int i = 0; i < 1000 && !o1.done; i++)
+		event_base_loop(tl_base, EVLOOP_ONCE);
+	ck_assert_int_eq(o1.r.reason, PR_OK);
+	ck_assert_uint_eq(curlev_multis(), 1);
+	probe_release(p1);
+	ck_assert_uint_eq(curlev_multis(), 1); /* p2 still holds it */
 	probe_free(p2);
+	ck_assert_uint_eq(curlev_multis(), 0);
+	probe_free(p1);
+	ck_assert_uint_eq(curlev_multis(), 0);
 	tcp_fake_stop(&s1);
 	tcp_fake_stop(&s2);
 }

@@ -149,7 +149,7 @@ void tl_run_settled(struct event_base *base, struct probe *p, struct tl_outcome 
 	tl_spin(base, 20);
 	ck_assert_int_eq(o->calls, 1);
 	ck_assert(!p->running);
-	ck_assert_uint_eq(curlev_multis(), 0);
+	ck_assert_uint_eq(curlev_transfers(), 0);
 }
 
 json_int_t tl_fact_int(const struct probe *p, const char *key)
