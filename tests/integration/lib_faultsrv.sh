@@ -168,7 +168,7 @@ rss_bound() {
 	if ldd "$HEALTHD" 2>/dev/null | grep -q libasan; then
 		q=$(sed -n 's/.*quarantine_size_mb=\([0-9]*\).*/\1/p' <<<"${ASAN_OPTIONS:-}")
 		q=${q:-256}
-		RSS_GROWTH_KB=$(($1 + q * 1024 + 8192))
+		RSS_GROWTH_KB=$(($1 + q * 1024 * 3 / 2)) # and its allocator's overhead
 		note "healthd is built with AddressSanitizer: its quarantine (${q} MiB) counts in the RSS bound"
 	elif [ "${FAULT_S:-1}" != 1 ]; then
 		RSS_GROWTH_KB=$(($1 + 256 * 1024))
