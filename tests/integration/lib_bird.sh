@@ -254,3 +254,52 @@ stop_listener() {
 	kill_pid "${LISTENER_PID[$1]:-}" 2
 	unset "LISTENER_PID[$1]"
 }
+
+# ---------------------------------------------------------------- ExaBGP -> BIRD lab
+# lib.sh's lab (healthd under a real ExaBGP, peering with a real BIRD) for tests that
+# watch many services at once: the whole set of prefixes BIRD has.
+#
+#   exa_lab_start "$T/healthd.json" || ...   # BIRD, ExaBGP + healthd, session up
+#   wait_bird_routes "P1 P2 ..." 10          # BIRD has exactly this set
+
+# exa_lab_start CONF: lib.sh's BIRD, then ExaBGP running "healthd run -c CONF";
+# $HEALTHD_PID once the session is established. Bounded; says what failed on stderr.
+exa_lab_start() {
+	start_bird || return 1
+	start_exabgp "$HEALTHD run -c $1" || return 1
+	find_helper 10 || {
+		echo "ExaBGP did not spawn healthd within 10s" >&2
+		return 1
+	}
+	wait_established 20 || {
+		echo "no BGP session ExaBGP -> BIRD within 20s" >&2
+		return 1
+	}
+}
+
+# bird_routes: the prefixes lib.sh's BIRD has, sorted, on one line.
+bird_routes() {
+	birdc_ show route 2>/dev/null |
+		awk '$1 ~ /^[0-9a-f:.]+\/[0-9]+$/ { print $1 }' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# wait_bird_routes "P1 P2 ..." TIMEOUT_S: BIRD has exactly these prefixes ("" for none).
+# ELAPSED: seconds it took; BIRD_NOW: what it had last.
+# shellcheck disable=SC2034 # ELAPSED and BIRD_NOW are for the caller
+wait_bird_routes() {
+	local want t0 i n
+	want=$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
+	n=$(awk -v s="$2" 'BEGIN { printf "%d", s * 5 + 1 }')
+	t0=$(now)
+	for ((i = 0; i < n; i++)); do
+		BIRD_NOW=$(bird_routes)
+		if [ "$BIRD_NOW" = "$want" ]; then
+			ELAPSED=$(since "$t0")
+			return 0
+		fi
+		le "$(since "$t0")" "$2" || break
+		sleep 0.2
+	done
+	ELAPSED=$(since "$t0")
+	return 1
+}
