@@ -20,7 +20,13 @@ cpu_ns() {
 	done
 	echo "$s"
 }
-kb() { awk -v k="$2:" '$1 == k { print $2 }' "$1" 2>/dev/null; }
+kb() { # bash only, no fork: many processes may be sampled back to back
+	local k v _
+	while read -r k v _; do
+		[ "$k" = "$2:" ] && echo "$v" && return 0
+	done <"$1"
+	echo 0
+} 2>/dev/null
 wait_tcp() { # wait_tcp PORT: up to 5 s
 	local i
 	for ((i = 0; i < 50; i++)); do
