@@ -68,8 +68,13 @@ part() {
 		shift
 	done
 	shift
-	CMDS+=("${envs[*]} bash $*")
-	log "$name: ${envs[*]} bash $*"
+	local shown="" e
+	for e in "${envs[@]}"; do # VAR=VALUE, the value quoted when it has blanks
+		case ${e#*=} in *" "*) e="${e%%=*}=\"${e#*=}\"" ;; esac
+		shown+="$e "
+	done
+	CMDS+=("${shown}bash $*")
+	log "$name: ${shown}bash $*"
 	t0=$EPOCHREALTIME
 	env "${envs[@]}" HEALTHD="$HEALTHD" TSV="$TSV" BUILD="$BUILD" bash "$@" >"$OUT/$name.md" 2>"$OUT/$name.log" &
 	CHILD=$!

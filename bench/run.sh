@@ -378,7 +378,7 @@ react() { # react py|dropin|run LABEL
 	dropin) "$HEALTHD" "${flags[@]}" <&7 >"$d/outfifo" 2>"$d/err" & ;;
 	run)
 		cat >"$d/healthd.json" <<EOF
-{ "speaker": { "type": "exabgp" },
+{ "speaker": { "type": "exabgp" }, "allow_root_exec": true,
   "defaults": { "interval": "${I2}s", "fast_interval": "${F2}s", "timeout": "400ms", "rise": 2, "fall": 2 },
   "services": [ { "name": "s1", "prefixes": [ "192.0.2.1/32" ], "on_down": "withdraw",
                   "checks": [ { "type": "exec", "shell": true, "command": "$cmd" } ] } ] }
@@ -477,7 +477,7 @@ EOF
 	dropin) "${vg[@]}" "$HEALTHD" "${flags[@]}" <&7 >"$d/out" 2>"$d/err" & ;;
 	run)
 		cat >"$d/healthd.json" <<EOF
-{ "speaker": { "type": "exabgp" },
+{ "speaker": { "type": "exabgp" }, "allow_root_exec": true,
   "defaults": { "interval": "100ms", "fast_interval": "100ms", "timeout": "90ms", "rise": 2, "fall": 2 },
   "services": [ { "name": "s1", "prefixes": [ "192.0.2.1/32" ],
                   "checks": [ { "type": "exec", "shell": true, "command": "$cmd" } ] } ] }
