@@ -233,15 +233,12 @@ for target in $PY_STEPS; do
 		sleep 0.02 # spread their phases, as healthd spreads its first runs
 	done
 	sleep "$PY_WARMUP"
-	c0=$(probes) w0=$EPOCHREALTIME p0=0
-	for p in "${PY_PIDS[@]}"; do p0=$((p0 + $(cpu_ns "$p"))); done
-	t0=$(child_ticks "${PY_PIDS[@]}")
+	cpu_sum "${PY_PIDS[@]}"
+	p0=$CPU_SUM w0=$EPOCHREALTIME t0=$(child_ticks "${PY_PIDS[@]}") c0=$(probes)
 	sleep "$PY_WINDOW"
-	c1=$(probes) w1=$EPOCHREALTIME p1=0 dead=0
-	for p in "${PY_PIDS[@]}"; do
-		if kill -0 "$p" 2>/dev/null; then p1=$((p1 + $(cpu_ns "$p"))); else dead=$((dead + 1)); fi
-	done
-	t1=$(child_ticks "${PY_PIDS[@]}")
+	cpu_sum "${PY_PIDS[@]}"
+	p1=$CPU_SUM w1=$EPOCHREALTIME t1=$(child_ticks "${PY_PIDS[@]}") c1=$(probes) dead=0
+	for p in "${PY_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || dead=$((dead + 1)); done
 	rss=$(smaps_sum Rss "${PY_PIDS[@]}") pss=$(smaps_sum Pss "${PY_PIDS[@]}")
 	priv=$(smaps_sum Private_Dirty "${PY_PIDS[@]}")
 	row=$(awk -v n="$target" -v c0="$c0" -v c1="$c1" -v w0="$w0" -v w1="$w1" -v p0="$p0" -v p1="$p1" \
