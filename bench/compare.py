@@ -4,7 +4,10 @@
     python3 bench/compare.py build/bench/results.tsv [more.tsv ...]
 
 Reads rows "scenario<TAB>role<TAB>who<TAB>metric<TAB>value" (role: healthd or peer), as
-written by bench/run.sh, bench/mix.sh and, where present, bench/failover.sh (TSV=FILE).
+written by bench/run.sh and bench/mix.sh (TSV=FILE); and bench/failover.sh's raw samples
+(its OUT_DIR/failover.tsv, known by its header "program<TAB>fault<TAB>trial..."), of
+which it takes each program's median, p90 and max failover time per fault (programs
+hd-*: healthd; py-*: the peer).
 For every scenario that has both roles, prints one Markdown row per healthd program,
 peer program and metric the two share: both values and healthd / peer. A ratio under 1
 means healthd needs less (CPU, memory, time) or, for rates (*_per_s), runs fewer.
@@ -21,6 +24,7 @@ ORDER = [
     "peak_rss_mib", "rss_mib", "rss_mib_per_service", "pss_mib", "pss_mib_per_service",
     "private_dirty_mib", "private_dirty_mib_per_service",
     "withdraw_median_ms", "announce_median_ms", "decision_to_withdraw_median_ms",
+    "failover_median_ms", "failover_p90_ms", "failover_max_ms",
 ]
 # Counts that say what was compared rather than a cost: no ratio.
 NO_RATIO = {"services", "processes"}
@@ -33,11 +37,42 @@ def number(v):
         return None
 
 
+def quantile(xs, q):
+    """The nearest-rank quantile of a sorted list."""
+    return xs[min(len(xs) - 1, max(0, int(-(-q * len(xs) // 1)) - 1))]
+
+
+def read_failover(path, f, data):
+    """bench/failover.sh's samples: one row per trial, program and prefix."""
+    cols = f.readline().rstrip("\n").split("\t")
+    samples = {}
+    for line in f:
+        row = dict(zip(cols, line.rstrip("\n").split("\t")))
+        v = number(row.get("failover_ms", "NA"))
+        prog = row.get("program", "")
+        if v is None or not (prog.startswith("hd-") or prog.startswith("py-")):
+            continue
+        samples.setdefault((row.get("fault", "?"), prog), []).append(v)
+    for (fault, prog), xs in samples.items():
+        xs.sort()
+        role = "healthd" if prog.startswith("hd-") else "peer"
+        who = f"{prog} ({len(xs)} samples)"
+        m = data.setdefault(f"failover at BIRD: {fault}", {}).setdefault((role, who), {})
+        m["failover_median_ms"] = str(quantile(xs, 0.5))
+        m["failover_p90_ms"] = str(quantile(xs, 0.9))
+        m["failover_max_ms"] = str(xs[-1])
+
+
 def read(paths):
     """{scenario: {(role, who): {metric: value}}}, scenarios in the order first seen."""
     data = {}
     for path in paths:
         with open(path, encoding="utf-8") as f:
+            if f.readline().startswith("program\tfault\t"):
+                f.seek(0)
+                read_failover(path, f, data)
+                continue
+            f.seek(0)
             for lineno, line in enumerate(f, 1):
                 line = line.rstrip("\n")
                 if not line or line.startswith("#"):
