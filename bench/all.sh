@@ -13,7 +13,8 @@
 #               healthcheck processes as the machine holds
 #   checks.sh   full only: CPU per check by kind, against the floor of a tcp check
 #   config.sh   full only: loading a config of 20,000 services
-#   failover.sh when present: failover at a real BIRD peer (MODE is passed on)
+#   failover.sh when present: failover at a real BIRD peer (MODE is passed on; its raw
+#               samples in $OUT/failover/failover.tsv go to compare.py too)
 # Every part appends its results to $OUT/results.tsv (scenario, role, who, metric,
 # value), from which bench/compare.py prints the ratios healthd / peer.
 #
@@ -39,7 +40,7 @@ esac
 	exit 1
 }
 mkdir -p "$OUT" || exit 1
-rm -f "$OUT"/*.md "$OUT"/*.log "$OUT"/results.tsv
+rm -rf "$OUT"/*.md "$OUT"/*.log "$OUT"/results.tsv "$OUT"/failover
 TSV=$OUT/results.tsv
 : >"$TSV"
 
@@ -105,11 +106,14 @@ else
 	part config N=20000 -- "$B/config.sh"
 fi
 if [ -f "$B/failover.sh" ]; then
-	part failover MODE="$MODE" -- "$B/failover.sh"
+	part failover MODE="$MODE" OUT_DIR="$OUT/failover" -- "$B/failover.sh"
 else
 	log "no bench/failover.sh: failover not measured"
 fi
-python3 "$B/compare.py" "$TSV" >"$OUT/compare.md" 2>"$OUT/compare.log" || FAILED=1
+# failover.sh's raw samples, when it ran: compare.py takes their median, p90 and max
+FO=()
+[ -s "$OUT/failover/failover.tsv" ] && FO=("$OUT/failover/failover.tsv")
+python3 "$B/compare.py" "$TSV" "${FO[@]}" >"$OUT/compare.md" 2>"$OUT/compare.log" || FAILED=1
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 ELAPSED=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }')
 
