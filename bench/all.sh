@@ -104,6 +104,8 @@ else
 	part checks N=1000 DURATION=25 WARMUP=10 -- "$B/checks.sh" floor tcp http dns
 	part checks-https N=300 DURATION=20 WARMUP=8 -- "$B/checks.sh" https https-bundle https-noresume
 	part config N=20000 -- "$B/config.sh"
+	# /usr/bin/time's lines (healthd check's CPU, wall and peak RSS) go to stderr
+	grep '^healthd check:' "$OUT/config.log" >>"$OUT/config.md"
 fi
 if [ -f "$B/failover.sh" ]; then
 	part failover MODE="$MODE" OUT_DIR="$OUT/failover" -- "$B/failover.sh"
