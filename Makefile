@@ -29,7 +29,7 @@ TESTLIB_OBJS = $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit fuzz asan valgrind install uninstall clean format deps check-build
+.PHONY: all test unit fuzz asan valgrind install uninstall clean format deps check-build bench
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
@@ -97,6 +97,12 @@ valgrind: deps
 	@n=$$(find $(VG_DIR)/logs -type f -size +0 | wc -l); \
 	if [ "$$n" -ne 0 ]; then cat $(VG_DIR)/logs/*; echo "valgrind: $$n run(s) reported errors"; exit 1; fi; \
 	echo "valgrind: $$(ls $(VG_DIR)/logs | wc -l) healthd runs, no errors"
+
+# healthd against ExaBGP's healthcheck in one run (bench/README.md). MODE=short (default,
+# about a minute and a half) or MODE=full (for bench/RESULTS.md, 15-25 minutes); the
+# report is printed and kept in $(BUILD)/bench/report.md, with results.tsv beside it.
+bench: $(BIN)
+	MODE=$(or $(MODE),short) HEALTHD=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) bash bench/all.sh
 
 install: $(BIN)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5

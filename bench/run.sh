@@ -9,7 +9,9 @@
 # window opens, 5; 10 for the 50 Python processes), REPS (failure/recovery repetitions
 # per program, 10), CALLGRIND (1: instruction counts; 0: skip), PY_N (Python processes
 # in the many-services comparison, 50), SERVICES (healthd service counts, "1 50 200"),
-# KEEP (1: keep the work directory), PARTS (which parts run: "load react callgrind").
+# KEEP (1: keep the work directory), PARTS (which parts run: "load react callgrind"),
+# TSV (a file: also append each result as rows "scenario<TAB>role<TAB>who<TAB>metric<TAB>
+# value", role healthd or peer, for bench/compare.py).
 #
 # Everything runs on this machine: the only network targets are 127.0.0.1 ports of a
 # listener this script starts. Every process started is killed by PID at the end, every
@@ -29,6 +31,7 @@ PY_N=${PY_N:-50}
 SERVICES=${SERVICES:-"1 50 200"}
 KEEP=${KEEP:-0}
 PARTS=${PARTS:-"load react callgrind"}
+TSV=${TSV:-}
 PY=/usr/bin/python3
 PYHC=("$PY" -m exabgp healthcheck)
 HZ=$(getconf CLK_TCK)
@@ -128,17 +131,40 @@ cpu_ns() {
 	done
 	echo "$s"
 }
+# cpu_sum PID...: CPU_SUM := on-CPU ns of those processes (threads summed); no fork, so
+# that 50 or more processes are sampled within milliseconds, even on a loaded machine.
+cpu_sum() {
+	local p t v
+	CPU_SUM=0
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*/schedstat; do
+			read -r v _ <"$t" 2>/dev/null || continue
+			CPU_SUM=$((CPU_SUM + v))
+		done
+	done
+}
 # utime stime cutime cstime (clock ticks) from /proc/PID/stat.
 stat_ticks() {
 	local s
-	s=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+	read -r s <"/proc/$1/stat" 2>/dev/null || return 1
 	s=${s##*) }
 	# shellcheck disable=SC2086 # split on purpose
 	set -- $s
 	echo "${12} ${13} ${14} ${15}"
 }
-status_kb() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status 2>/dev/null; }
-pss_kb() { awk '$1 == "Pss:" { print $2 }' /proc/"$1"/smaps_rollup 2>/dev/null; }
+# proc_kb FILE KEY: a "KEY: N kB" field; bash only, no fork (50 processes are sampled
+# back to back, on a machine that may be loaded).
+proc_kb() {
+	local k v _
+	while read -r k v _; do
+		[ "$k" = "$2:" ] && echo "$v" && return 0
+	done <"$1"
+	echo 0
+} 2>/dev/null
+# tsv SCENARIO ROLE WHO METRIC VALUE: one row of the machine-readable output (TSV set)
+tsv() { [ -n "$TSV" ] && printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$TSV"; return 0; }
+# What measure and react write to TSV: the scenario, healthd or peer, and which program.
+TSV_SC="" TSV_ROLE="" TSV_WHO=""
 NAP=
 sleep_until() { # sleep_until EPOCH; a signal to this script interrupts it (wait, not sleep)
 	local d
@@ -157,12 +183,13 @@ ROWS=()
 measure() {
 	local label=$1 count_fn=$2 warm=$3
 	shift 3
-	local pids=("$@") p c0 c1 cpu0=0 cpu1=0 ut=0 st=0 cu=0 cs=0 hwm=0 pss=0 dead=0 x a b c d
+	local pids=("$@") p c0 c1 cpu0=0 cpu1=0 ut=0 st=0 cu=0 cs=0 hwm=0 pss=0 priv=0 dead=0 x a b c d
 	# the steady window needs at least half of the run
 	warm=$(awk -v w="$warm" -v d="$DURATION" 'BEGIN { print (w > d / 2 ? d / 2 : w) }')
 	sleep_until "$(awk -v a="$T0" -v b="$warm" 'BEGIN { printf "%.6f", a + b }')"
 	c0=$($count_fn)
-	for p in "${pids[@]}"; do cpu0=$((cpu0 + $(cpu_ns "$p"))); done
+	cpu_sum "${pids[@]}"
+	cpu0=$CPU_SUM
 	local tw0=$EPOCHREALTIME
 	sleep_until "$(awk -v a="$T0" -v b="$DURATION" 'BEGIN { printf "%.6f", a + b }')"
 	c1=$($count_fn)
@@ -172,13 +199,16 @@ measure() {
 			dead=$((dead + 1))
 			continue
 		fi
-		cpu1=$((cpu1 + $(cpu_ns "$p")))
-		read -r a b c d < <(stat_ticks "$p")
+		cpu_sum "$p"
+		cpu1=$((cpu1 + CPU_SUM))
+		read -r a b c d <<<"$(stat_ticks "$p")"
 		ut=$((ut + a)) st=$((st + b)) cu=$((cu + c)) cs=$((cs + d))
-		x=$(status_kb "$p" VmHWM)
+		x=$(proc_kb /proc/"$p"/status VmHWM)
 		hwm=$((hwm + ${x:-0}))
-		x=$(pss_kb "$p")
+		x=$(proc_kb /proc/"$p"/smaps_rollup Pss)
 		pss=$((pss + ${x:-0}))
+		x=$(proc_kb /proc/"$p"/smaps_rollup Private_Dirty)
+		priv=$((priv + ${x:-0}))
 	done
 	stop_pids "${pids[@]}"
 	forget "${pids[@]}"
@@ -196,6 +226,18 @@ measure() {
 			l, n, k, k / win, p1 / 1e6, ut / hz, st / hz, (cu + cs) / hz, cpu / k * 1e6, 100 * cpu / win,
 			hwm / 1024, pss / 1024 }')")
 	log "$label: ${ROWS[-1]}"
+	[ -n "$TSV" ] && awk -v sc="$TSV_SC" -v role="$TSV_ROLE" -v who="$TSV_WHO" -v c0="$c0" -v c1="$c1" \
+		-v w0="$tw0" -v w1="$tw1" -v p0="$cpu0" -v p1="$cpu1" -v hwm="$hwm" -v pss="$pss" -v priv="$priv" \
+		-v n="${#pids[@]}" 'BEGIN {
+		win = w1 - w0; k = c1 - c0; cpu = (p1 - p0) / 1e9; OFS = "\t"
+		print sc, role, who, "processes", n
+		print sc, role, who, "checks_per_s", sprintf("%.2f", k / win)
+		print sc, role, who, "cpu_us_per_check", sprintf("%.1f", cpu / k * 1e6)
+		print sc, role, who, "cpu_pct", sprintf("%.3f", 100 * cpu / win)
+		print sc, role, who, "peak_rss_mib", sprintf("%.1f", hwm / 1024)
+		print sc, role, who, "pss_mib", sprintf("%.1f", pss / 1024)
+		print sc, role, who, "private_dirty_mib", sprintf("%.1f", priv / 1024) }' >>"$TSV"
+	return 0
 }
 
 # ---- the scenarios ---------------------------------------------------------------------
@@ -251,6 +293,13 @@ config_many() { # config_many N tcp|exec FILE
 
 SCEN_COUNT=
 count_scen() { lines "$SCEN_COUNT"; }
+tsv_who() { # tsv_who py|dropin|run KIND: TSV_ROLE and TSV_WHO for that program
+	case $1 in
+	py) TSV_ROLE=peer TSV_WHO="python3 -m exabgp healthcheck ($2)" ;;
+	dropin) TSV_ROLE=healthd TSV_WHO="healthd --cmd, the drop-in ($2)" ;;
+	run) TSV_ROLE=healthd TSV_WHO="healthd run -c ($2)" ;;
+	esac
+}
 
 load_scenarios() {
 	local d who label
@@ -262,6 +311,8 @@ load_scenarios() {
 		esac
 		d=$W/single-$who
 		log "running: $label, ${DURATION}s"
+		tsv_who "$who" "exec"
+		TSV_SC="1 service"
 		run_single "$who" "$d"
 		SCEN_COUNT=$d/count
 		measure "$label" count_scen "$WARMUP" "$LAST"
@@ -273,6 +324,9 @@ load_scenarios() {
 		mkdir -p "$d"
 		config_many "$n" tcp "$d/healthd.json"
 		label="$n service$([ "$n" = 1 ] || echo s), tcp: \`healthd run -c\`"
+		# beside the Python processes when as many (their exec scenario below), else alone
+		TSV_SC="$n services" TSV_ROLE=healthd TSV_WHO="healthd run -c (tcp probe)"
+		[ "$n" = "$PY_N" ] || TSV_SC="$n service$([ "$n" = 1 ] || echo s), tcp"
 		log "running: $label, ${DURATION}s"
 		T0=$EPOCHREALTIME
 		"$HEALTHD" run -c "$d/healthd.json" <&7 >"$d/out" 2>"$d/err" &
@@ -284,6 +338,7 @@ load_scenarios() {
 	mkdir -p "$d"
 	config_many "$PY_N" exec "$d/healthd.json"
 	label="$PY_N services, exec \`bash /dev/tcp\`: \`healthd run -c\`"
+	TSV_SC="$PY_N services" TSV_ROLE=healthd TSV_WHO="healthd run -c (exec, the same command)"
 	log "running: $label, ${DURATION}s"
 	T0=$EPOCHREALTIME
 	"$HEALTHD" run -c "$d/healthd.json" <&7 >"$d/out" 2>"$d/err" &
@@ -293,9 +348,9 @@ load_scenarios() {
 	d=$W/py-$PY_N
 	mkdir -p "$d"
 	label="$PY_N services, exec \`bash /dev/tcp\`: $PY_N × \`python3 -m exabgp healthcheck\`"
+	TSV_SC="$PY_N services" TSV_ROLE=peer TSV_WHO="$PY_N x python3 -m exabgp healthcheck (exec)"
 	log "running: $label, ${DURATION}s"
 	local pids=() i
-	T0=$EPOCHREALTIME
 	for ((i = 0; i < PY_N; i++)); do
 		"${PYHC[@]}" --cmd "$TCPCMD" --ip "192.0.2.$i" --interval 1 --fast-interval 0.5 \
 			--rise 2 --fall 2 --no-ack --no-syslog --no-ip-setup <&7 >"$d/out.$i" 2>"$d/err.$i" &
@@ -303,6 +358,7 @@ load_scenarios() {
 		pids+=($!)
 		sleep 0.02 # spread their phases over the 1 s interval, as healthd spreads its checks
 	done
+	T0=$EPOCHREALTIME # from the last start: on a loaded machine starting 50 takes a while
 	local pw=$((WARMUP > 10 ? WARMUP : 10))
 	measure "$label" listener_count "$pw" "${pids[@]}"
 }
@@ -336,7 +392,7 @@ react() { # react py|dropin|run LABEL
 	dropin) "$HEALTHD" "${flags[@]}" <&7 >"$d/outfifo" 2>"$d/err" & ;;
 	run)
 		cat >"$d/healthd.json" <<EOF
-{ "speaker": { "type": "exabgp" },
+{ "speaker": { "type": "exabgp" }, "allow_root_exec": true,
   "defaults": { "interval": "${I2}s", "fast_interval": "${F2}s", "timeout": "400ms", "rise": 2, "fall": 2 },
   "services": [ { "name": "s1", "prefixes": [ "192.0.2.1/32" ], "on_down": "withdraw",
                   "checks": [ { "type": "exec", "shell": true, "command": "$cmd" } ] } ] }
@@ -397,6 +453,16 @@ EOF
 		END { printf "| %s | %d | %s | %s | %s | %s | %s | %s |", l, n, f0(w, n), f0(fw, n), f1(dw, n),
 			f0(a, n), f0(fa, n), f1(da, n) }' "$d/samples")")
 	log "reaction, $label: ${REACT[-1]}"
+	tsv_who "$who" "exec"
+	[ -n "$TSV" ] && awk -v sc="failure of an exec check" -v role="$TSV_ROLE" -v who="$TSV_WHO" '
+		function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+		{ n++; w[n] = ($2 - $1) * 1000; dw[n] = ($2 - $3) * 1000; a[n] = ($6 - $5) * 1000 }
+		END { OFS = "\t"
+			print sc, role, who, "withdraw_median_ms", sprintf("%.1f", med(w, n))
+			print sc, role, who, "announce_median_ms", sprintf("%.1f", med(a, n))
+			print sc, role, who, "decision_to_withdraw_median_ms", sprintf("%.2f", med(dw, n)) }' "$d/samples" >>"$TSV"
+	return 0
 }
 
 # ---- instruction counts (callgrind) ----------------------------------------------------
@@ -405,7 +471,7 @@ EOF
 # Two N give the cost per check: (Ir(N2) - Ir(N1)) / (N2 - N1).
 CG_N1=10 CG_N2=40
 CG=()
-cg_run() { # cg_run py|dropin|run N: sets CG_IR (empty on failure)
+cg_run() { # cg_run py|dropin|run N: sets CG_IR (empty on failure) and CG_C, the checks run
 	local who=$1 n=$2 d=$W/cg-$1-$2
 	mkdir -p "$d"
 	cat >"$d/check.sh" <<EOF
@@ -425,7 +491,7 @@ EOF
 	dropin) "${vg[@]}" "$HEALTHD" "${flags[@]}" <&7 >"$d/out" 2>"$d/err" & ;;
 	run)
 		cat >"$d/healthd.json" <<EOF
-{ "speaker": { "type": "exabgp" },
+{ "speaker": { "type": "exabgp" }, "allow_root_exec": true,
   "defaults": { "interval": "100ms", "fast_interval": "100ms", "timeout": "90ms", "rise": 2, "fall": 2 },
   "services": [ { "name": "s1", "prefixes": [ "192.0.2.1/32" ],
                   "checks": [ { "type": "exec", "shell": true, "command": "$cmd" } ] } ] }
@@ -435,7 +501,7 @@ EOF
 	esac
 	local t=$!
 	PIDS+=("$t")
-	CG_IR=
+	CG_IR="" CG_C=""
 	# timeout(1) forks the program: its pid is timeout's child
 	local p="" i
 	for ((i = 0; i < 100; i++)); do
@@ -448,14 +514,17 @@ EOF
 	forget "$t"
 	local c
 	c=$(lines "$d/count")
-	if [ -z "$p" ] || [ ! -f "$d/cg.$p" ] || [ "$c" -ne "$n" ]; then
+	# A program slowed down by valgrind may start one run more before SIGTERM reaches
+	# it: the runs are counted, so that is fine; fewer than N is a failure.
+	if [ -z "$p" ] || [ ! -f "$d/cg.$p" ] || [ "$c" -lt "$n" ] || [ "$c" -gt $((n + 2)) ]; then
 		log "callgrind $who N=$n: FAILED (pid '$p', $c checks; see $d)"
 		return
 	fi
 	CG_IR=$(awk '$1 == "totals:" || $1 == "summary:" { print $2; exit }' "$d/cg.$p")
+	CG_C=$c
 }
 callgrind() {
-	local who label a b
+	local who label a b ca cb
 	for who in py dropin run; do
 		case $who in
 		py) label="\`python3 -m exabgp healthcheck --cmd ...\`" ;;
@@ -464,16 +533,18 @@ callgrind() {
 		esac
 		log "callgrind: $label, $CG_N1 and $CG_N2 checks"
 		cg_run "$who" "$CG_N1"
-		a=$CG_IR
+		a=$CG_IR ca=$CG_C
 		cg_run "$who" "$CG_N2"
-		b=$CG_IR
+		b=$CG_IR cb=$CG_C
 		if [ -z "$a" ] || [ -z "$b" ]; then
 			CG+=("| $label | failed | | |")
 			FAILED=1
 			continue
 		fi
-		CG+=("$(awk -v l="$label" -v a="$a" -v b="$b" -v n1="$CG_N1" -v n2="$CG_N2" 'BEGIN {
-			printf "| %s | %.1f M | %.1f M | %.0f k |", l, a / 1e6, b / 1e6, (b - a) / (n2 - n1) / 1e3 }')")
+		tsv_who "$who" "exec"
+		tsv "1 service" "$TSV_ROLE" "$TSV_WHO" instructions_per_check "$(((b - a) / (cb - ca)))"
+		CG+=("$(awk -v l="$label" -v a="$a" -v b="$b" -v n1="$ca" -v n2="$cb" 'BEGIN {
+			printf "| %s | %.1f M (%d checks) | %.1f M (%d checks) | %.0f k |", l, a / 1e6, n1, b / 1e6, n2, (b - a) / (n2 - n1) / 1e3 }')")
 		log "callgrind: ${CG[-1]}"
 	done
 }
@@ -551,8 +622,9 @@ if [ "$CALLGRIND" = 1 ]; then
 
 ### Instructions (valgrind --tool=callgrind; the program's own process: start, N checks, SIGTERM)
 
-Exec check every 0.1 s; its N-th run sends the program SIGTERM. Per check:
-(Ir(N=$CG_N2) - Ir(N=$CG_N1)) / $((CG_N2 - CG_N1)). Instruction counts do not depend on the
+Exec check every 0.1 s; its N-th run sends the program SIGTERM (slowed down by valgrind,
+a program may start a run more before it stops: the runs are counted). Per check:
+(Ir(N=$CG_N2) - Ir(N=$CG_N1)) / (runs(N=$CG_N2) - runs(N=$CG_N1)). Instruction counts do not depend on the
 machine's load; the check commands themselves are not counted.
 
 | program | Ir, N=$CG_N1 | Ir, N=$CG_N2 | Ir per check |

@@ -48,6 +48,9 @@ static void engine_check_schedule(struct engine_check *ec, const struct probe *p
 	uint64_t ran_ms = ran.tv_sec < 0 ? 0 : (uint64_t)ran.tv_sec * 1000 + ran.tv_usec / 1000;
 	ms_to_tv(&tv, ran_ms >= every ? 0 : every - (uint32_t)ran_ms);
 	evtimer_add(ec->timer, &tv);
+	ms_to_tv(&tv, every); /* for the schedule's lateness metric: due from the start */
+	timeradd(&p->started, &tv, &ec->due);
+	ec->every_ms = every;
 }
 
 /* A pass is degraded when the check says so or when it took longer than degraded_after. */
@@ -89,6 +92,7 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 static void engine_check_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine_check *ec = arg;
+	engine_stats_fire(ec);
 	if (ec->probe->running)
 		ec->stats.skipped++; /* probe_run leaves a run already going alone */
 	probe_run(ec->probe, ec->es->eng->base);
@@ -231,8 +235,13 @@ void engine_service_start(struct engine_service *es)
 		evtimer_add(es->poll_timer, &tv);
 	}
 	for (size_t j = 0; j < es->nchecks; j++) {
-		ms_to_tv(&tv, engine_jitter(es->checks[j].cfg->timing.interval_ms));
-		evtimer_add(es->checks[j].timer, &tv);
+		struct engine_check *ec = &es->checks[j];
+		struct timeval now;
+		ms_to_tv(&tv, engine_jitter(ec->cfg->timing.interval_ms));
+		evtimer_add(ec->timer, &tv);
+		mono_now(&now);
+		timeradd(&now, &tv, &ec->due);
+		ec->every_ms = ec->cfg->timing.interval_ms;
 	}
 }
 

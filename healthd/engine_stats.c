@@ -36,6 +36,31 @@ void engine_stats_result(struct engine_check *ec, const struct probe_result *r)
 	clock_gettime(CLOCK_REALTIME, &st->at);
 }
 
+/* Early runs count as on time: libevent may fire a timer up to its clock's resolution
+ * before the deadline this computes. Lateness of one interval or more means the run's
+ * slot passed without a run: those whole intervals count as missed. */
+void engine_stats_fire(struct engine_check *ec)
+{
+	struct engine_schedule_stats *st = &ec->es->eng->schedule;
+	struct timeval now, d;
+	double s = 0;
+
+	mono_now(&now);
+	if (timercmp(&now, &ec->due, >)) {
+		timersub(&now, &ec->due, &d);
+		s = (double)d.tv_sec + d.tv_usec / 1e6;
+	}
+	st->runs++;
+	st->sum += s;
+	for (size_t i = 0; i < ENGINE_LATENCY_BUCKETS; i++)
+		if (s <= engine_latency_bounds[i]) {
+			st->buckets[i]++;
+			break;
+		}
+	if (ec->every_ms > 0)
+		st->missed += (uint64_t)(s * 1000) / ec->every_ms;
+}
+
 void engine_stats_init(struct engine_service *es)
 {
 	mono_now(&es->stats.since);

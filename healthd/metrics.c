@@ -412,6 +412,30 @@ static void metrics_checks(struct engine *eng, struct evbuffer *b)
 #undef EACH_CHECK
 }
 
+/* How late the checks' runs started against their timers (engine_stats_fire). */
+static void metrics_schedule(struct engine *eng, struct evbuffer *b)
+{
+	const struct engine_schedule_stats *st = &eng->schedule;
+	uint64_t cum = 0;
+
+	head(b, "healthd_schedule_lateness_seconds", "histogram",
+	     "How late each check run started against its timer, every check together.");
+	for (int k = 0; k < ENGINE_LATENCY_BUCKETS; k++) {
+		cum += st->buckets[k];
+		evbuffer_add_printf(b, "healthd_schedule_lateness_seconds_bucket{%s} %llu\n", le[k],
+		                    (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "healthd_schedule_lateness_seconds_bucket{le=\"+Inf\"} %llu\n",
+	                    (unsigned long long)st->runs);
+	evbuffer_add_printf(b, "healthd_schedule_lateness_seconds_sum %.6f\n", st->sum);
+	evbuffer_add_printf(b, "healthd_schedule_lateness_seconds_count %llu\n",
+	                    (unsigned long long)st->runs);
+	head(b, "healthd_schedule_missed_total", "counter",
+	     "Whole intervals by which check runs started late: slots that passed without a run.");
+	evbuffer_add_printf(b, "healthd_schedule_missed_total %llu\n",
+	                    (unsigned long long)st->missed);
+}
+
 int metrics_render(struct engine *eng, struct evbuffer *out)
 {
 	struct metrics_route *mr = metrics_routes(eng);
@@ -427,6 +451,7 @@ int metrics_render(struct engine *eng, struct evbuffer *out)
 	metrics_services(eng, out, mr);
 	metrics_safety(eng, out);
 	metrics_checks(eng, out);
+	metrics_schedule(eng, out);
 	free(mr);
 	return 0;
 }
