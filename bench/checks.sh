@@ -11,6 +11,8 @@
 # plus the test CA); https-noresume: https-bundle with "tls_resume": false; dns: a SOA
 # query to Knot (counted by the answers Knot's statistics report). floor: a C loop doing
 # a bound loopback connect + close (bench/floor.c), the CPU floor of a tcp check.
+# exec: a shell command that appends a line to a file (counted by its lines); the CPU is
+# healthd's own (the spawn, the pipe, the reap), not the commands'.
 #
 # The steady window runs from WARMUP to DURATION seconds after healthd starts; CPU is the
 # on-CPU time of healthd's threads in /proc/PID/task/*/schedstat. Loopback only
@@ -176,6 +178,8 @@ knot_count() {
 		awk -F'= ' '{ s += $2 } END { print s + 0 }'
 }
 
+exec_count() { wc -l <"$W/exec/count" 2>/dev/null || echo 0; }
+
 # ---- one kind ----------------------------------------------------------------------
 config() { # config KIND FILE
 	local kind=$1 f=$2 i chk
@@ -186,9 +190,10 @@ config() { # config KIND FILE
 	https-bundle) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\" }" ;;
 	https-noresume) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\", \"tls_resume\": false }" ;;
 	dns) chk="{ \"type\": \"dns\", \"server\": \"$ADDR\", \"port\": $DNS_PORT, \"name\": \"bench.test\", \"qtype\": \"SOA\" }" ;;
+	exec) chk="{ \"type\": \"exec\", \"shell\": true, \"command\": \"echo >> $W/exec/count\" }" ;;
 	esac
 	{
-		printf '{ "speaker": { "type": "exabgp" },\n'
+		printf '{ "speaker": { "type": "exabgp" },%s\n' "$([ "$kind" = exec ] && echo ' "allow_root_exec": true,')"
 		printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
 		printf '  "services": [\n'
 		for ((i = 0; i < N; i++)); do
@@ -211,6 +216,7 @@ run_kind() {
 	tcp) listener_start || return 1; count=listener_count ;;
 	http | https*) nginx_start || return 1; count=nginx_count ;;
 	dns) knot_start || return 1; count=knot_count ;;
+	exec) count=exec_count ;;
 	*) log "unknown kind $kind"; return 1 ;;
 	esac
 	local d=$W/$kind
