@@ -19,6 +19,11 @@
  * replies to ignore must not keep the loop from every other check and timer. */
 #define DNSQ_BATCH 64
 
+/* Every datagram is read here and done with (checked, parsed, remembered by copy) before
+ * the callback returns: one buffer for all exchanges, rather than 64 KiB kept by each
+ * check, or allocated and freed by each run. */
+static uint8_t dnsq_udp_buf[DNSQ_MSG_MAX];
+
 struct dnsq {
 	struct event_base *base;
 	struct sockaddr_storage dst;
@@ -44,7 +49,7 @@ struct dnsq {
 	size_t lenhave; /* TCP: bytes of the length prefix read */
 	size_t msglen;  /* TCP: length of the message being read */
 	size_t msghave; /* TCP: bytes of it read */
-	uint8_t *buf;   /* DNSQ_MSG_MAX bytes: a datagram or a TCP message */
+	uint8_t *buf;   /* DNSQ_MSG_MAX bytes for TCP messages, allocated at the first */
 	struct net_local local;
 	/* The last reply accepted (not in stream mode) and its wire: a dnsq run again
 	 * (dnsq_restart) that gets the same bytes back, but for the id, reuses it rather
@@ -195,7 +200,7 @@ static void dnsq_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 			event_add(q->rev, NULL);
 			return;
 		}
-		ssize_t n = recv(fd, q->buf, DNSQ_MSG_MAX, 0);
+		ssize_t n = recv(fd, dnsq_udp_buf, sizeof(dnsq_udp_buf), 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -208,7 +213,7 @@ static void dnsq_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (dnsq_over_budget(q, (size_t)n))
 			return;
-		if (dnsq_check(q, q->buf, (size_t)n, 0, &r, why, sizeof(why)) != 0) {
+		if (dnsq_check(q, dnsq_udp_buf, (size_t)n, 0, &r, why, sizeof(why)) != 0) {
 			dnsq_ignore(q, why);
 			continue;
 		}
@@ -223,7 +228,7 @@ static void dnsq_udp_read_cb(evutil_socket_t fd, short what, void *arg)
 		q->res.reply = r;
 		q->res.reply_len = (size_t)n;
 		q->res.bytes += (size_t)n;
-		dnsq_memo(q, r, q->buf, (size_t)n);
+		dnsq_memo(q, r, dnsq_udp_buf, (size_t)n);
 		dnsq_finish(q, PR_OK, NULL);
 		return;
 	}
@@ -406,6 +411,10 @@ static void dnsq_tcp_open(struct dnsq *q)
 		return;
 	}
 	dnsq_opened(q, fd, dnsq_tcp_read_cb, dnsq_tcp_write_cb);
+	if (q->buf == NULL && (q->buf = malloc(DNSQ_MSG_MAX)) == NULL) {
+		dnsq_finish(q, PR_INTERNAL, "out of memory");
+		return;
+	}
 	/* Even a connect that completed at once reports through writability. */
 	event_add(q->wev, NULL);
 }
@@ -457,17 +466,15 @@ static void dnsq_setup(struct dnsq *q, struct event_base *base, const struct dns
 struct dnsq *dnsq_start(struct event_base *base, ldns_pkt *query, const struct dnsq_params *p)
 {
 	struct dnsq *q = calloc(1, sizeof(*q));
-	struct timeval now = {0, 0};
 	uint8_t *wire = NULL;
 	size_t len;
 
 	if (q == NULL || p->dstlen > sizeof(q->dst) || dnsmsg_wire(query, &wire, &len) != 0)
 		goto fail;
 	q->wire = malloc(len + 2);
-	q->buf = malloc(DNSQ_MSG_MAX);
 	q->rev = malloc(event_get_struct_event_size());
 	q->wev = malloc(event_get_struct_event_size());
-	if (q->wire == NULL || q->buf == NULL || q->rev == NULL || q->wev == NULL)
+	if (q->wire == NULL || q->rev == NULL || q->wev == NULL)
 		goto fail;
 	ldns_write_uint16(q->wire, (uint16_t)len);
 	memcpy(q->wire + 2, wire, len);
@@ -477,17 +484,17 @@ struct dnsq *dnsq_start(struct event_base *base, ldns_pkt *query, const struct d
 	q->query = query;
 	q->dstlen = 0; /* nothing formatted yet */
 	dnsq_setup(q, base, p);
-	/* Open from the loop: the caller's callbacks never run inside dnsq_start. */
+	/* Open from the loop (in this same iteration): the caller's callbacks never run
+	 * inside dnsq_start. */
 	q->soon = evtimer_new(base, dnsq_soon_cb, q);
 	if (q->soon == NULL)
 		goto fail;
-	evtimer_add(q->soon, &now);
+	event_active(q->soon, EV_TIMEOUT, 0);
 	return q;
 fail:
 	free(wire);
 	if (q != NULL) {
 		free(q->wire);
-		free(q->buf);
 		free(q->rev);
 		free(q->wev);
 		free(q);
@@ -498,7 +505,6 @@ fail:
 
 int dnsq_restart(struct dnsq *q, struct event_base *base, const struct dnsq_params *p)
 {
-	struct timeval now = {0, 0};
 	uint16_t id = dnsmsg_new_id();
 
 	if (p->dstlen > sizeof(q->dst))
@@ -515,7 +521,7 @@ int dnsq_restart(struct dnsq *q, struct event_base *base, const struct dnsq_para
 	ldns_pkt_set_id(q->query, id);
 	ldns_write_uint16(q->wire + 2, id);
 	dnsq_setup(q, base, p);
-	evtimer_add(q->soon, &now);
+	event_active(q->soon, EV_TIMEOUT, 0);
 	return 0;
 }
 

@@ -245,11 +245,11 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 		va_end(ap);
 	}
 	if (p->starting) {
-		/* The deadline timer, fired at once, reports it from the loop. */
+		/* The deadline timer, made active at once, reports it from the loop: in this
+		 * same iteration, after the callback that started the run has returned. */
 		p->pending = true;
 		p->pending_reason = reason;
-		struct timeval now = {0, 0};
-		evtimer_add(p->deadline_ev, &now);
+		event_active(p->deadline_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	probe_finish(p, reason, detail);
