@@ -13,6 +13,8 @@
 # NGINX_WORKERS (default 1) sets nginx's worker_processes; dns: a SOA
 # query to Knot (counted by the answers Knot's statistics report). floor: a C loop doing
 # a bound loopback connect + close (bench/floor.c), the CPU floor of a tcp check.
+# exec: a shell command that appends a line to a file (counted by its lines); the CPU is
+# healthd's own (the spawn, the pipe, the reap), not the commands'.
 #
 # The steady window runs from WARMUP to DURATION seconds after healthd starts; CPU is the
 # on-CPU time of healthd's threads in /proc/PID/task/*/schedstat. Loopback only
@@ -47,6 +49,8 @@ trap 'exit 130' INT TERM
 # shellcheck source-path=SCRIPTDIR source=servers.sh
 . "$ROOT/bench/servers.sh"
 
+exec_count() { wc -l <"$W/exec/count" 2>/dev/null || echo 0; }
+
 # ---- one kind ----------------------------------------------------------------------
 config() { # config KIND FILE
 	local kind=$1 f=$2 i chk
@@ -59,9 +63,10 @@ config() { # config KIND FILE
 	http-reuse) chk="{ \"type\": \"http\", \"url\": \"http://$ADDR:$NGINX_PORT/\", \"reuse_connection\": true }" ;;
 	https-reuse) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\", \"reuse_connection\": true }" ;;
 	dns) chk="{ \"type\": \"dns\", \"server\": \"$ADDR\", \"port\": $DNS_PORT, \"name\": \"bench.test\", \"qtype\": \"SOA\" }" ;;
+	exec) chk="{ \"type\": \"exec\", \"shell\": true, \"command\": \"echo >> $W/exec/count\" }" ;;
 	esac
 	{
-		printf '{ "speaker": { "type": "exabgp" },\n'
+		printf '{ "speaker": { "type": "exabgp" },%s\n' "$([ "$kind" = exec ] && echo ' "allow_root_exec": true,')"
 		printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
 		printf '  "services": [\n'
 		for ((i = 0; i < N; i++)); do
@@ -84,6 +89,7 @@ run_kind() {
 	tcp) listener_start || return 1; count=listener_count ;;
 	http | http-reuse | https*) nginx_start || return 1; count=nginx_count ;;
 	dns) knot_start || return 1; count=knot_count ;;
+	exec) count=exec_count ;;
 	*) log "unknown kind $kind"; return 1 ;;
 	esac
 	local d=$W/$kind

@@ -210,6 +210,7 @@ struct engine_service *engine_service_new(struct engine *eng, const struct servi
 		if (ec->timer == NULL || ec->probe == NULL)
 			goto fail;
 		probe_set_done(ec->probe, engine_check_done, ec);
+		ec->probe->no_facts = true; /* read only by `healthd probe` */
 	}
 	if (cfg->disable_file != NULL || cfg->require_local_address) {
 		es->poll_timer = event_new(eng->base, -1, EV_PERSIST, engine_service_poll, es);

@@ -28,7 +28,8 @@ struct dns_check {
 	char *identity; /* expect_identity; NULL: not checked */
 	enum dns_idm idm;
 
-	/* the run: released by dns_cancel */
+	/* The exchanges, kept from run to run (dnsq_restart: the query is built once); the
+	 * run's socket and reply are released by dns_cancel. */
 	struct dnsq *q, *idq;
 	bool q_done, idq_done;
 };
@@ -186,14 +187,15 @@ static void dns_cancel(struct probe *p)
 
 	if (d == NULL)
 		return;
-	dnsq_free(d->q);
-	dnsq_free(d->idq);
-	d->q = d->idq = NULL;
+	dnsq_stop(d->q);
+	dnsq_stop(d->idq);
 }
 
 /* The facts every run that reached a server records, for `healthd probe` and status. */
 static void dns_facts(struct probe *p, const struct dnsq_result *res, const char *transport)
 {
+	if (!probe_wants_facts(p))
+		return;
 	probe_fact(p, "server", json_string(res->remote));
 	if (res->local[0] != '\0')
 		probe_fact(p, "source", json_string(res->local));
@@ -252,13 +254,15 @@ static void dns_evaluate(struct probe *p)
 	bool id_ok = true;
 
 	dns_facts(p, res, dnsq_transport(d->q));
-	probe_fact(p, "rcode",
-	           json_string(dnsmsg_rcode_name(dnsmsg_rcode(r), rcode, sizeof(rcode))));
+	dnsmsg_rcode_name(dnsmsg_rcode(r), rcode, sizeof(rcode));
 	dnsmsg_flags(r, flags, sizeof(flags));
-	probe_fact(p, "flags", json_string(flags));
-	probe_fact(p, "answers", json_integer((json_int_t)n));
-	if (dnsmsg_soa(r, d->name, &serial, NULL) == 1)
-		probe_fact(p, "serial", json_integer(serial));
+	if (probe_wants_facts(p)) {
+		probe_fact(p, "rcode", json_string(rcode));
+		probe_fact(p, "flags", json_string(flags));
+		probe_fact(p, "answers", json_integer((json_int_t)n));
+		if (dnsmsg_soa(r, d->name, &serial, NULL) == 1)
+			probe_fact(p, "serial", json_integer(serial));
+	}
 	if (d->identity != NULL) {
 		have_id = dns_identity(d, id, &idlen, idwhy, sizeof(idwhy));
 		probe_fact(p, "identity_method", json_string(dns_idm_names[d->idm]));
@@ -350,8 +354,11 @@ static void dns_expire(struct probe *p)
 		           (unsigned)p->timeout_ms);
 }
 
-static struct dnsq *dns_query(struct probe *p, struct event_base *base, const ldns_rdf *name,
-                              ldns_rr_type t, ldns_rr_class c, bool nsid, dnsq_done_fn done)
+/* Start *qp's exchange: the first run builds the query, later ones send it again under a
+ * new id. -1 when out of memory. */
+static int dns_query(struct probe *p, struct event_base *base, struct dnsq **qp,
+                     const ldns_rdf *name, ldns_rr_type t, ldns_rr_class c, bool nsid,
+                     dnsq_done_fn done)
 {
 	struct dns_check *d = p->priv;
 	struct dnsq_params prm = {
@@ -363,29 +370,34 @@ static struct dnsq *dns_query(struct probe *p, struct event_base *base, const ld
 	        .arg = p,
 	        .probe = p,
 	};
-	ldns_pkt *q = dnsmsg_query(name, t, c, nsid);
+	ldns_pkt *q;
 
-	return q != NULL ? dnsq_start(base, q, &prm) : NULL;
+	if (*qp != NULL)
+		return dnsq_restart(*qp, base, &prm);
+	q = dnsmsg_query(name, t, c, nsid);
+	*qp = q != NULL ? dnsq_start(base, q, &prm) : NULL;
+	return *qp != NULL ? 0 : -1;
 }
 
 static void dns_start(struct probe *p, struct event_base *base, const struct timeval *deadline)
 {
 	struct dns_check *d = p->priv;
-	ldns_rdf *idname;
-	bool oom = false;
+	ldns_rdf *idname = NULL;
+	int rc;
 
 	d->q_done = d->idq_done = false;
-	d->q = dns_query(p, base, d->name, d->rules->qtype, LDNS_RR_CLASS_IN,
-	                 d->identity != NULL && d->idm == DNS_ID_NSID, dns_main_done);
-	if (d->q != NULL && d->identity != NULL && d->idm != DNS_ID_NSID) {
-		idname = ldns_dname_new_frm_str(dns_idm_names[d->idm]);
-		d->idq = idname != NULL ? dns_query(p, base, idname, LDNS_RR_TYPE_TXT,
-		                                    LDNS_RR_CLASS_CH, false, dns_id_done)
-		                        : NULL;
+	rc = dns_query(p, base, &d->q, d->name, d->rules->qtype, LDNS_RR_CLASS_IN,
+	               d->identity != NULL && d->idm == DNS_ID_NSID, dns_main_done);
+	if (rc == 0 && d->identity != NULL && d->idm != DNS_ID_NSID) {
+		if (d->idq == NULL)
+			idname = ldns_dname_new_frm_str(dns_idm_names[d->idm]);
+		rc = d->idq != NULL || idname != NULL
+		             ? dns_query(p, base, &d->idq, idname, LDNS_RR_TYPE_TXT,
+		                         LDNS_RR_CLASS_CH, false, dns_id_done)
+		             : -1;
 		ldns_rdf_deep_free(idname);
-		oom = d->idq == NULL;
 	}
-	if (d->q == NULL || oom)
+	if (rc != 0)
 		probe_done(p, PR_INTERNAL, "out of memory");
 }
 
@@ -395,7 +407,8 @@ static void dns_free(struct probe *p)
 
 	if (d == NULL)
 		return;
-	dns_cancel(p);
+	dnsq_free(d->q);
+	dnsq_free(d->idq);
 	ldns_rdf_deep_free(d->name);
 	dns_rules_free(d->rules);
 	free(d->identity);

@@ -11,15 +11,23 @@
 
 #include "dnsmsg.h"
 
-static uint16_t dnsmsg_random_id(void)
+uint16_t dnsmsg_new_id(void)
 {
+	/* Read 128 ids at a time: one system call per query was a good part of a check. */
+	static uint8_t pool[256];
+	static size_t left;
 	uint16_t id;
 
 	/* The id is half of what stops a forged reply (the source port the other half):
-	 * never a predictable random(). getrandom on 2 bytes does not fail once the pool
-	 * is initialised; the fallback only keeps the query going if it ever does. */
-	if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != (ssize_t)sizeof(id))
-		id = (uint16_t)(random() ^ (long)&id);
+	 * never a predictable random(). getrandom does not fail once the kernel's pool is
+	 * initialised; the fallback only keeps the query going if it ever does. */
+	if (left < sizeof(id) && getrandom(pool, sizeof(pool), GRND_NONBLOCK) == sizeof(pool))
+		left = sizeof(pool);
+	if (left < sizeof(id))
+		return (uint16_t)(random() ^ (long)&id);
+	left -= sizeof(id);
+	memcpy(&id, pool + left, sizeof(id));
+	memset(pool + left, 0, sizeof(id)); /* an id used is not kept around */
 	return id;
 }
 
@@ -37,7 +45,7 @@ ldns_pkt *dnsmsg_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class cl
 		ldns_rdf_deep_free(owner);
 		return NULL;
 	}
-	ldns_pkt_set_id(q, dnsmsg_random_id());
+	ldns_pkt_set_id(q, dnsmsg_new_id());
 	ldns_pkt_set_rd(q, false);
 	if (nsid) {
 		edns = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_UNKNOWN, sizeof(nsid_opt), nsid_opt);
@@ -221,6 +229,19 @@ fail:
 	return -1;
 }
 
+/* snprintf(buf, len, "%s", s) without a format to parse: these run for every check. */
+static size_t dnsmsg_copy(char *buf, size_t len, const char *s)
+{
+	size_t n;
+
+	if (len == 0)
+		return 0;
+	n = strnlen(s, len - 1);
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return n;
+}
+
 unsigned dnsmsg_rcode(const ldns_pkt *r)
 {
 	return (unsigned)ldns_pkt_edns_extended_rcode(r) << 4 | (unsigned)ldns_pkt_get_rcode(r);
@@ -231,7 +252,7 @@ const char *dnsmsg_rcode_name(unsigned rcode, char *buf, size_t len)
 	const ldns_lookup_table *t = ldns_lookup_by_id(ldns_rcodes, (int)rcode);
 
 	if (t != NULL && t->name != NULL)
-		snprintf(buf, len, "%s", t->name);
+		dnsmsg_copy(buf, len, t->name);
 	else
 		snprintf(buf, len, "RCODE%u", rcode);
 	return buf;
@@ -282,10 +303,18 @@ void dnsmsg_flags(const ldns_pkt *r, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		if (!f[i].on)
 			continue;
-		int n = snprintf(buf + o, len - o, "%s%s", o > 0 ? " " : "", f[i].name);
-		if (n < 0 || (size_t)n >= len - o)
+		/* What snprintf of "%s%s" did, without a format to parse: the piece, or
+		 * what fits of it and the end. */
+		char piece[4] = {' ', f[i].name[0], f[i].name[1], '\0'};
+		const char *add = o > 0 ? piece : piece + 1;
+		size_t n = o > 0 ? 3 : 2;
+		if (n >= len - o) {
+			dnsmsg_copy(buf + o, len - o, add);
 			return;
-		o += (size_t)n;
+		}
+		memcpy(buf + o, add, n);
+		o += n;
+		buf[o] = '\0';
 	}
 }
 
@@ -294,7 +323,7 @@ const char *dnsmsg_type_name(ldns_rr_type t, char *buf, size_t len)
 	const ldns_rr_descriptor *d = ldns_rr_descript((uint16_t)t);
 
 	if (d != NULL && d->_name != NULL && d->_type == t)
-		snprintf(buf, len, "%s", d->_name);
+		dnsmsg_copy(buf, len, d->_name);
 	else
 		snprintf(buf, len, "TYPE%u", (unsigned)t);
 	return buf;

@@ -22,6 +22,8 @@
  * servers about their own data). nsid: add EDNS0 with an empty NSID option. name is
  * copied. NULL when out of memory. */
 ldns_pkt *dnsmsg_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class cls, bool nsid);
+/* A random query id, from the kernel's generator (read in batches). */
+uint16_t dnsmsg_new_id(void);
 /* The query in wire format; *wire is malloc'd. 0 or -1. */
 int dnsmsg_wire(const ldns_pkt *q, uint8_t **wire, size_t *len);
 

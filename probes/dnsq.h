@@ -61,6 +61,14 @@ struct dnsq *dnsq_start(struct event_base *base, ldns_pkt *query, const struct d
 const struct dnsq_result *dnsq_result(const struct dnsq *q);
 /* "udp", "tcp", or "udp, truncated, then tcp" */
 const char *dnsq_transport(const struct dnsq *q);
+/* Run an exchange that has ended (on_done called) or was stopped again, with the same
+ * query under a new id and p's parameters, as dnsq_start would: its buffers and events
+ * are reused, and a reply byte for byte the same as the last one accepted (but the id)
+ * is not parsed again. 0, or -1 when out of memory (q is stopped then). */
+int dnsq_restart(struct dnsq *q, struct event_base *base, const struct dnsq_params *p);
+/* Stop the exchange if still going and release the run's socket and reply (the result
+ * stays readable, reply NULL); dnsq_restart or dnsq_free may follow. NULL is fine. */
+void dnsq_stop(struct dnsq *q);
 /* Stop the exchange (if still going) and free it. NULL is fine. */
 void dnsq_free(struct dnsq *q);
 

@@ -108,19 +108,35 @@ void net_addr_format(const struct sockaddr *sa, char *buf, size_t len)
 		snprintf(buf, len, "%s", a);
 }
 
+/* src's address of family as a socket address (port 0): true, or false when it has none. */
+static bool net_source_sockaddr(const struct source_addr *src, int family,
+                                struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (src != NULL && family == AF_INET && src->has_v4) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		sin->sin_addr = src->v4;
+		*len = sizeof(*sin);
+		return true;
+	}
+	if (src != NULL && family == AF_INET6 && src->has_v6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = src->v6;
+		*len = sizeof(*sin6);
+		return true;
+	}
+	return false;
+}
+
 const char *net_source_format(const struct source_addr *src, int family, char *buf, size_t len)
 {
-	struct sockaddr_storage ss = {0};
+	struct sockaddr_storage ss;
+	socklen_t sslen;
 
-	if (src != NULL && family == AF_INET && src->has_v4) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_addr = src->v4;
-	} else if (src != NULL && family == AF_INET6 && src->has_v6) {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_addr = src->v6;
-	} else {
+	if (!net_source_sockaddr(src, family, &ss, &sslen))
 		return "any";
-	}
 	net_addr_format_host((struct sockaddr *)&ss, buf, len);
 	return buf;
 }
@@ -131,22 +147,8 @@ int net_bind_source(int fd, int family, const struct source_addr *src)
 	socklen_t len;
 	int one = 1;
 
-	if (src == NULL)
+	if (!net_source_sockaddr(src, family, &ss, &len))
 		return 0;
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET && src->has_v4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		sin->sin_family = AF_INET;
-		sin->sin_addr = src->v4;
-		len = sizeof(*sin);
-	} else if (family == AF_INET6 && src->has_v6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = src->v6;
-		len = sizeof(*sin6);
-	} else {
-		return 0;
-	}
 	/* Let connect() pick the port per destination: thousands of probes bound to one
 	 * source address would otherwise exhaust the ephemeral ports at bind time. Best
 	 * effort (Linux 4.2+); for UDP it is ignored. No IP_FREEBIND: a source address
@@ -191,4 +193,40 @@ int net_connect_result(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
 		return errno;
 	return err;
+}
+
+bool net_connected_now(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	/* ENOTCONN while the handshake goes on, and once it failed (state CLOSE). */
+	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
+const char *net_local_host(int fd, int family, const struct source_addr *src, struct net_local *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	/* A bound source is what getsockname would say (bind did not fail). */
+	if (!net_source_sockaddr(src, family, &ss, &len)) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+			return NULL;
+		if (len > sizeof(ss))
+			len = sizeof(ss);
+		if (ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&ss)->sin_port = 0;
+		else if (ss.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	}
+	/* A scope is shown by its interface's name, which may change: never kept. */
+	bool scoped = ss.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&ss)->sin6_scope_id != 0;
+	if (scoped || len != l->len || memcmp(&ss, &l->ss, len) != 0) {
+		net_addr_format_host((struct sockaddr *)&ss, l->text, sizeof(l->text));
+		memcpy(&l->ss, &ss, len);
+		l->len = len;
+	}
+	return l->text;
 }

@@ -34,5 +34,20 @@ int net_connect(const struct sockaddr *dst, socklen_t dstlen, int type,
                 const struct source_addr *src, bool *in_progress);
 /* After writability: 0 if the connect succeeded, else the errno it failed with. */
 int net_connect_result(int fd);
+/* Right after a TCP connect in progress: true when it is already established (on loopback
+ * the handshake is done before connect returns), false when it is still going or failed
+ * (wait for writability then). One getpeername. */
+bool net_connected_now(int fd);
+
+/* A socket's local address as text, formatted again only when it changed (the kernel
+ * picks the same source for the same destination run after run). One per user. */
+struct net_local {
+	struct sockaddr_storage ss; /* the address last formatted, port cleared */
+	socklen_t len;              /* 0: none yet */
+	char text[64];              /* its net_addr_format_host */
+};
+/* The local address of connected fd: src's address of family when one is bound (no need
+ * to ask the kernel), else getsockname's. NULL when getsockname fails. */
+const char *net_local_host(int fd, int family, const struct source_addr *src, struct net_local *l);
 
 #endif

@@ -191,7 +191,7 @@ void probe_run(struct probe *p, struct event_base *base)
 	mono_now(&p->started);
 	timeradd(&p->started, &tv, &deadline);
 	json_decref(p->facts);
-	p->facts = json_object();
+	p->facts = p->no_facts ? NULL : json_object();
 	p->running = true;
 	p->read_bytes = 0;
 	evtimer_add(p->deadline_ev, &tv);
@@ -220,7 +220,11 @@ static void probe_finish(struct probe *p, enum probe_reason reason, const char *
 	r->latency_us = d.tv_sec < 0 ? 0 : (uint32_t)(d.tv_sec * 1000000 + d.tv_usec);
 	r->reason = reason;
 	r->status = probe_reason_info(reason)->status;
-	snprintf(r->detail, sizeof(r->detail), "%s", detail);
+	if (detail != r->detail) {
+		size_t n = strnlen(detail, sizeof(r->detail) - 1);
+		memcpy(r->detail, detail, n);
+		r->detail[n] = '\0';
+	}
 	if (p->on_done != NULL)
 		p->on_done(p, r, p->on_done_arg);
 }
@@ -230,21 +234,22 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
 	if (!p->running || p->pending)
 		return;
 	/* The detail may point into the run's own buffers: format it before cancel frees
-	 * them. */
-	char detail[sizeof(p->last.detail)] = "";
+	 * them, straight into where it ends up (the last result, or the pending one while
+	 * inside ops->start). */
+	char *detail = p->starting ? p->pending_detail : p->last.detail;
+	detail[0] = '\0';
 	if (fmt != NULL) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(detail, sizeof(detail), fmt, ap);
+		vsnprintf(detail, sizeof(p->last.detail), fmt, ap);
 		va_end(ap);
 	}
 	if (p->starting) {
-		/* The deadline timer, fired at once, reports it from the loop. */
+		/* The deadline timer, made active at once, reports it from the loop: in this
+		 * same iteration, after the callback that started the run has returned. */
 		p->pending = true;
 		p->pending_reason = reason;
-		memcpy(p->pending_detail, detail, sizeof(p->pending_detail));
-		struct timeval now = {0, 0};
-		evtimer_add(p->deadline_ev, &now);
+		event_active(p->deadline_ev, EV_TIMEOUT, 0);
 		return;
 	}
 	probe_finish(p, reason, detail);
@@ -254,6 +259,10 @@ void probe_fact(struct probe *p, const char *key, json_t *value)
 {
 	if (value == NULL)
 		return;
+	if (p->no_facts) {
+		json_decref(value);
+		return;
+	}
 	if (p->facts == NULL)
 		p->facts = json_object();
 	json_object_set_new(p->facts, key, value);

@@ -114,6 +114,10 @@ struct probe {
 	/* What the last run saw, for `healthd probe` and status output: {"rcode": "NOERROR",
 	 * "nsid": "node1", ...}. Emptied by probe_run, kept after probe_done. */
 	json_t *facts;
+	/* Set by an owner that never reads facts (the daemon's engine): facts stays NULL,
+	 * probe_fact drops what it is given, and probe_wants_facts() tells a type it need
+	 * not build them at all. */
+	bool no_facts;
 };
 
 /* Common check keys handled by config.c, not by the type. */
@@ -134,6 +138,11 @@ void probe_done(struct probe *p, enum probe_reason reason, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* Record a fact of the current run under key (steals value; NULL values are ignored). */
 void probe_fact(struct probe *p, const char *key, json_t *value);
+/* False when the probe's owner reads no facts: a type may skip building them. */
+static inline bool probe_wants_facts(const struct probe *p)
+{
+	return !p->no_facts;
+}
 /* Stop a run without reporting it. */
 void probe_cancel(struct probe *p);
 /* Stop a run and free what ties the probe to its event_base (before the base is freed). */

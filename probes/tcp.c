@@ -23,14 +23,17 @@ struct tcp_check {
 	char *send, *expect;         /* escapes decoded */
 	size_t sendlen, expectlen;
 
+	/* Two events' storage, kept from run to run (tcp_free), assigned to each run's fd. */
+	struct event *wev, *rev;
+	struct net_local local; /* "127.0.0.7", kept while the kernel picks the same */
+
 	/* the run: everything here is released by tcp_cancel */
 	int fd;
 	bool connected;
-	struct event *wev, *rev;
 	size_t sent;
 	char *buf;
 	size_t buflen;
-	char local[TCP_ADDRSTRLEN]; /* "127.0.0.7" */
+	const char *local_text; /* this run's local address: into local, or "?" */
 };
 
 static const char *const tcp_keys[] = {"host", "port", "send", "expect", NULL};
@@ -197,15 +200,13 @@ static void tcp_cancel(struct probe *p)
 
 	if (t == NULL)
 		return;
-	/* Our events are not persistent, so freeing the one whose callback is running (the
-	 * usual case: the callback called probe_done) is allowed by libevent. */
-	if (t->wev != NULL)
-		event_free(t->wev);
-	if (t->rev != NULL)
-		event_free(t->rev);
-	t->wev = t->rev = NULL;
-	if (t->fd >= 0)
+	/* Both events are assigned to the fd while it is open; deleting the one whose
+	 * callback is running (the usual case: it called probe_done) is allowed. */
+	if (t->fd >= 0) {
+		event_del(t->wev);
+		event_del(t->rev);
 		close(t->fd);
+	}
 	t->fd = -1;
 	free(t->buf);
 	t->buf = NULL;
@@ -225,7 +226,7 @@ static void tcp_connect_failed(struct probe *p, int err)
 static void tcp_ok(struct probe *p, const char *what)
 {
 	struct tcp_check *t = p->priv;
-	probe_done(p, PR_OK, "connected to %s from %s%s", t->remote, t->local, what);
+	probe_done(p, PR_OK, "connected to %s from %s%s", t->remote, t->local_text, what);
 }
 
 static void tcp_send(struct probe *p)
@@ -254,12 +255,27 @@ static void tcp_send(struct probe *p)
 		tcp_ok(p, "");
 }
 
+/* The connect succeeded: send, wait for the reply, or done. */
+static void tcp_connected(struct probe *p)
+{
+	struct tcp_check *t = p->priv;
+
+	t->connected = true;
+	t->local_text = net_local_host(t->fd, t->dst.ss_family, &p->source, &t->local);
+	if (t->local_text == NULL)
+		t->local_text = "?";
+	if (t->sendlen > 0)
+		tcp_send(p);
+	else if (t->expectlen > 0)
+		event_add(t->rev, NULL);
+	else
+		tcp_ok(p, "");
+}
+
 static void tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct probe *p = arg;
 	struct tcp_check *t = p->priv;
-	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
 	int err;
 
 	(void)what;
@@ -272,17 +288,7 @@ static void tcp_write_cb(evutil_socket_t fd, short what, void *arg)
 		tcp_connect_failed(p, err);
 		return;
 	}
-	t->connected = true;
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
-		net_addr_format_host((struct sockaddr *)&ss, t->local, sizeof(t->local));
-	else
-		snprintf(t->local, sizeof(t->local), "?");
-	if (t->sendlen > 0)
-		tcp_send(p);
-	else if (t->expectlen > 0)
-		event_add(t->rev, NULL);
-	else
-		tcp_ok(p, "");
+	tcp_connected(p);
 }
 
 static void tcp_read_cb(evutil_socket_t fd, short what, void *arg)
@@ -351,23 +357,31 @@ static void tcp_start(struct probe *p, struct event_base *base, const struct tim
 	t->connected = false;
 	t->sent = 0;
 	t->buflen = 0;
-	t->local[0] = '\0';
-	fd = net_connect((struct sockaddr *)&t->dst, t->dstlen, SOCK_STREAM, &p->source,
-	                 &in_progress);
-	if (fd >= 0) {
-		t->fd = fd;
-		t->wev = event_new(base, fd, EV_WRITE, tcp_write_cb, p);
-		t->rev = event_new(base, fd, EV_READ, tcp_read_cb, p);
-		if (t->wev != NULL && t->rev != NULL) {
-			/* Even a connect that completed at once reports through writability:
-			 * one path for every outcome. */
-			event_add(t->wev, NULL);
-			return;
-		}
+	t->local_text = "";
+	if (t->wev == NULL)
+		t->wev = malloc(event_get_struct_event_size());
+	if (t->rev == NULL)
+		t->rev = malloc(event_get_struct_event_size());
+	if (t->wev == NULL || t->rev == NULL) {
 		probe_done(p, PR_INTERNAL, "out of memory");
 		return;
 	}
-	tcp_connect_failed(p, -fd);
+	fd = net_connect((struct sockaddr *)&t->dst, t->dstlen, SOCK_STREAM, &p->source,
+	                 &in_progress);
+	if (fd < 0) {
+		tcp_connect_failed(p, -fd);
+		return;
+	}
+	t->fd = fd;
+	event_assign(t->wev, base, fd, EV_WRITE, tcp_write_cb, p);
+	event_assign(t->rev, base, fd, EV_READ, tcp_read_cb, p);
+	/* The service is usually on this node, where the handshake is over before connect
+	 * returns: the run goes on at once, without a round through the loop. Otherwise
+	 * (still going, or failed) writability reports the outcome and SO_ERROR says it. */
+	if (!in_progress || net_connected_now(fd))
+		tcp_connected(p);
+	else
+		event_add(t->wev, NULL);
 }
 
 static void tcp_free(struct probe *p)
@@ -377,6 +391,8 @@ static void tcp_free(struct probe *p)
 	if (t == NULL)
 		return;
 	tcp_cancel(p);
+	free(t->wev);
+	free(t->rev);
 	free(t->send_cfg);
 	free(t->expect_cfg);
 	free(t->send);

@@ -70,6 +70,7 @@ static void fake_answer(struct fake *f, int fd, const uint8_t *qw, size_t qlen,
 
 	ck_assert_int_eq(ldns_wire2pkt(&q, qw, qlen), LDNS_STATUS_OK);
 	ck_assert_int_eq(ldns_pkt_rd(q), 0);
+	f->last_id = ldns_pkt_id(q);
 	switch (f->mode) {
 	case FAKE_BAD_THEN_GOOD:
 	case FAKE_BAD_ONLY:

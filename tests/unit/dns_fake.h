@@ -36,6 +36,7 @@ struct fake {
 	struct event *uev, *lev, *cev;
 	struct sockaddr_storage peer;
 	int udp_queries, tcp_queries;
+	unsigned last_id; /* the id of the last query answered */
 	uint8_t in[1024];
 	size_t inlen;
 	/* AXFR: each message a list of records, and what to spoil */

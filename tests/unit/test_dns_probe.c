@@ -302,6 +302,64 @@ START_TEST(dns_identity)
 }
 END_TEST
 
+/* A probe runs again and again with one exchange (dnsq_restart): every run asks under a
+ * new id, a reply the same as the last one but for the id is still checked against this
+ * run's id, and a changed answer is read anew. */
+START_TEST(dns_runs_again)
+{
+	struct fake f;
+	struct tl_outcome o;
+	struct probe *p;
+	char first[sizeof(o.r.detail)];
+	unsigned ids[3];
+
+	fake_start(&f, tl_base, FAKE_SOA);
+	f.serial = 7;
+	p = tl_probe("dns", 1000, "{\"server\":\"127.0.0.1@%u\",\"name\":\"example.test\"}",
+	             f.port);
+	tl_run(tl_base, p, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(tl_fact_int(p, "serial"), 7);
+	snprintf(first, sizeof(first), "%s", o.r.detail);
+	ids[0] = f.last_id;
+	/* The same answer: the same verdict and facts. */
+	tl_run(tl_base, p, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_str_eq(o.r.detail, first);
+	ck_assert_int_eq(tl_fact_int(p, "serial"), 7);
+	ck_assert_str_eq(tl_fact_str(p, "flags"), "qr aa");
+	ids[1] = f.last_id;
+	/* A new serial is seen. */
+	f.serial = 8;
+	tl_run(tl_base, p, &o);
+	ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+	ck_assert_int_eq(tl_fact_int(p, "serial"), 8);
+	ids[2] = f.last_id;
+	ck_assert_int_eq(f.udp_queries, 3);
+	/* 1 in 65536 that two ids are equal by chance; three in a row cannot be. */
+	ck_assert(ids[0] != ids[1] || ids[1] != ids[2]);
+	/* An owner that reads no facts gets the same result without them. */
+	p->no_facts = true;
+	f.serial = 7;
+	tl_run(tl_base, p, &o);
+	ck_assert_str_eq(o.r.detail, first);
+	ck_assert_ptr_null(p->facts);
+	probe_free(p);
+
+	/* Replies spoiled from the last good one (a wrong id among them) are still
+	 * ignored on the second run. */
+	f.mode = FAKE_BAD_THEN_GOOD;
+	p = www_probe(&f, 1000, "");
+	for (int i = 0; i < 2; i++) {
+		tl_run(tl_base, p, &o);
+		ck_assert_msg(o.r.reason == PR_OK, "%s", o.r.detail);
+		ck_assert_int_eq(tl_fact_int(p, "ignored"), 3);
+	}
+	probe_free(p);
+	fake_stop(&f);
+}
+END_TEST
+
 static Suite *dns_probe_suite(void)
 {
 	Suite *s = suite_create("dns_probe");
@@ -318,6 +376,7 @@ static Suite *dns_probe_suite(void)
 	tcase_add_test(tc, dns_tcp_and_refused);
 	tcase_add_test(tc, dns_tcp_reply_without_question);
 	tcase_add_test(tc, dns_identity);
+	tcase_add_test(tc, dns_runs_again);
 	suite_add_tcase(s, tc);
 	return s;
 }
