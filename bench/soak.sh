@@ -18,11 +18,12 @@
 # make good checks time out, and the soak is about healthd.
 #
 # Each minute: RSS, Private_Dirty (/proc/PID/smaps_rollup) and open fds of healthd and of
-# ExaBGP; every second the scraper also counts healthd's fds (the minute's minimum is
-# what the rule uses: probes in flight hold descriptors for a moment). At the end the
-# flapping stops and the script checks: healthd and ExaBGP alive, the routes at BIRD are
-# those of the services whose files say up, /status agrees, and each service's route
-# changes lie between what its settled states require and its number of toggles.
+# ExaBGP; every second the scraper also counts healthd's fds (the minute's minimum: a
+# hung check holds its descriptors until its timeout). At the end the flapping stops and
+# the script checks: healthd and ExaBGP alive, the routes at BIRD are those of the
+# services whose files say up, /status agrees, and each service's route changes lie
+# between what its settled states require and its number of toggles. Then every service
+# is made good again: healthd's fds at rest must be those it had at rest before the soak.
 #
 # Exit: 0 flat and every check passed; 1 not flat or a check failed; 2 the lab did not
 # come up (no report then). Loopback 127.0.114.0/24 only; every process stopped by PID.
@@ -208,6 +209,31 @@ log "all $SOAK_SERVICES routes at BIRD after ${ELAPSED}s more"
 scrape /metrics "$T/metrics.start" >/dev/null || lab_failed "no /metrics on $CTL"
 route_changes "$T/metrics.start" >"$T/changes.start"
 cp "$T/metrics.start" "$T/metrics.last"
+# proc_mem PID: "RSS_KiB PRIVATE_DIRTY_KiB FDS CPU_S" (CPU: user+sys).
+proc_mem() {
+	local rss pd fds cpu s
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+	pd=$(awk '/^Private_Dirty:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null)
+	fds=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	s=$(cat "/proc/$1/stat" 2>/dev/null) && s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	cpu=$(awk -v u="${12:-0}" -v y="${13:-0}" -v h="$HCLK" 'BEGIN { printf "%.1f", (u + y) / h }')
+	printf '%s %s %s %s\n' "${rss:-0}" "${pd:-0}" "$fds" "$cpu"
+}
+# fd_floor SECONDS: the fewest open fds of healthd in SECONDS, counted every 0.2 s.
+fd_floor() {
+	local i n min=""
+	for ((i = 0; i < $1 * 5; i++)); do
+		n=$(find "/proc/$HEALTHD_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+		[ "$n" -gt 0 ] && { [ -z "$min" ] || [ "$n" -lt "$min" ]; } && min=$n
+		sleep 0.2
+	done
+	printf '%s\n' "${min:--}"
+}
+# At rest: every service good, nothing scraping. The same is measured after the soak.
+FD_REST_START=$(fd_floor 10)
+RSS_REST_START=$(proc_mem "$HEALTHD_PID" | cut -d' ' -f1)
 
 # ---------------------------------------------------------------- soak
 T0=$EPOCHSECONDS
@@ -251,18 +277,6 @@ FLAP_PID=$!
 ) &
 SCRAPE_PID=$!
 
-# proc_mem PID: "RSS_KiB PRIVATE_DIRTY_KiB FDS CPU_S" (CPU: user+sys).
-proc_mem() {
-	local rss pd fds cpu s
-	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
-	pd=$(awk '/^Private_Dirty:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null)
-	fds=$(find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-	s=$(cat "/proc/$1/stat" 2>/dev/null) && s=${s##*) }
-	# shellcheck disable=SC2086
-	set -- $s
-	cpu=$(awk -v u="${12:-0}" -v y="${13:-0}" -v h="$HCLK" 'BEGIN { printf "%.1f", (u + y) / h }')
-	printf '%s %s %s %s\n' "${rss:-0}" "${pd:-0}" "$fds" "$cpu"
-}
 # runq_wait PID: seconds the process waited for a CPU while runnable, since it started
 # (/proc/PID/schedstat): on a loaded machine, why timers fire late.
 runq_wait() {
@@ -316,6 +330,23 @@ alive "$EXABGP_PID" && EXABGP_ALIVE=yes
 SESSION=down
 birdc_ show protocols exa 2>/dev/null | grep -q Established && SESSION=Established
 
+# At rest again: every check good, as before the soak; the same fds, or some leaked.
+find "$FLAGS" -name '*.down' -printf '%f\n' | sed 's/\.down$//' | sort >"$T/down.end"
+rm -f -- "$FLAGS"/*.down
+wait_routes_match 60
+REST_OK=$?
+REST_AFTER=$ELAPSED
+FD_REST_END=$(fd_floor 10)
+RSS_REST_END=$(proc_mem "$HEALTHD_PID" | cut -d' ' -f1)
+V_FD="fds at rest (every check good, nothing scraping; the fewest over 10 s): $FD_REST_START before the soak, $FD_REST_END after (bound +-$SOAK_FD_BOUND)"
+if [ "$REST_OK" = 0 ] && [ "$FD_REST_END" != - ] && [ "$FD_REST_START" != - ] &&
+	[ $((FD_REST_END - FD_REST_START)) -le "$SOAK_FD_BOUND" ] &&
+	[ $((FD_REST_START - FD_REST_END)) -le "$SOAK_FD_BOUND" ]; then
+	V_FD="flat: $V_FD"
+else
+	V_FD="not flat: $V_FD${REST_OK:+, all $SOAK_SERVICES routes back: $([ "$REST_OK" = 0 ] && echo "yes, after ${REST_AFTER}s" || echo no)}"
+fi
+
 # Per service: toggles, the changes its settled states require (a state held
 # SOAK_SETTLE s, or the last one), and the route changes healthd made (announces +
 # withdraws in /metrics, less those before the soak). "NAME TOGGLES NEED MADE".
@@ -349,7 +380,7 @@ TIMEOUTS=$(awk 'FILENAME == ARGV[1] { if ($4 == "fail") fail[$1] = 1; next }
 # /status agrees with the flags: UP where up, DOWN where down.
 jq -r '.services[] | "\(.name) \(.state)"' "$T/status.end" 2>/dev/null | sort >"$T/states.end"
 STATUS_BAD=$(while read -r name state; do
-	if [ -e "$FLAGS/$name.down" ]; then want=DOWN; else want=UP; fi
+	if grep -qx -- "$name" "$T/down.end"; then want=DOWN; else want=UP; fi
 	[ "$state" = "$want" ] || printf '%s %s (want %s); ' "$name" "$state" "$want"
 done <"$T/states.end" | cut -c1-600)
 STATUS_N=$(wc -l <"$T/states.end")
@@ -366,7 +397,7 @@ TRANS_START=$(awk '/^healthd_service_transitions_total\{/ { n += $NF } END { pri
 # ---------------------------------------------------------------- the flat rule
 # flat COLUMN LABEL BOUND: over minutes N..M (N = M/3, rounded down), every value within
 # BOUND of minute N's, and no steady climb (non-decreasing, with rises in at least half
-# of the steps, and higher at M than at N). Prints "flat|not flat: detail".
+# of the steps, and higher at M than at N; judged from 3 steps on). Prints "flat|not flat: detail".
 flat() {
 	awk -v c="$1" -v label="$2" -v bound="$3" '
 		$c != "-" { m = $1; v[m] = $c; last = m }
@@ -378,7 +409,7 @@ flat() {
 				if (v[i] > v[i - 1]) rises++; if (v[i] < v[i - 1]) falls++; steps++
 			}
 			within = (hi - base <= bound && base - lo <= bound)
-			climb = (steps > 0 && falls == 0 && rises * 2 >= steps && v[last] > base)
+			climb = (steps >= 3 && falls == 0 && rises * 2 >= steps && v[last] > base)
 			printf "%s: %s at minute %d %s, range over minutes %d-%d %s..%s (bound +-%s), %d rises and %d falls in %d steps\n",
 				(within && !climb) ? "flat" : "not flat", label, n, base, n, last, lo, hi, bound, rises, falls, steps
 		}' "$T/rows"
@@ -387,7 +418,6 @@ flat() {
 # 8 ExaBGP RSS, 9 PD, 10 fds, 11 CPU.
 V_RSS=$(flat 2 "RSS KiB" "$SOAK_MEM_BOUND_KIB")
 V_PD=$(flat 3 "Private_Dirty KiB" "$SOAK_MEM_BOUND_KIB")
-V_FD=$(flat 6 "fd floor" "$SOAK_FD_BOUND")
 X_RSS=$(flat 8 "RSS KiB" "$SOAK_MEM_BOUND_KIB")
 X_PD=$(flat 9 "Private_Dirty KiB" "$SOAK_MEM_BOUND_KIB")
 X_FD=$(flat 10 "fds" "$SOAK_FD_BOUND")
@@ -441,7 +471,7 @@ md "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 while read -r mn rss pd fds cpu floor wait xrss xpd xfds xcpu tr routes sc ld; do
 	md "| $mn | $rss | $pd | $fds | $floor | $cpu | $wait | $xrss | $xpd | $xfds | $xcpu | $tr | $routes | $sc | $ld |"
 done <"$T/rows"
-md "" "Rule: over the last two thirds of the run (minutes N = M/3 to M), a measure is flat when every minute is within a bound of minute N (memory ${SOAK_MEM_BOUND_KIB} KiB, fds $SOAK_FD_BOUND) and it does not climb (never falling, rising in at least half the minutes, and higher at M than at N). healthd's fds are judged by the minute's floor: a probe in flight holds a descriptor for a moment." ""
+md "" "Rule: over the last two thirds of the run (minutes N = M/3 to M), RSS or Private_Dirty is flat when every minute is within ${SOAK_MEM_BOUND_KIB} KiB of minute N and it does not climb (never falling, rising in at least half the minutes, and higher at M than at N); ExaBGP's fds the same within $SOAK_FD_BOUND. healthd's fds are compared at rest, every check good and nothing scraping, before and after the soak (within $SOAK_FD_BOUND): during the soak a hung check holds its descriptors until its timeout, so the count follows how many services hang at that moment. RSS at rest: $RSS_REST_START KiB before, $RSS_REST_END KiB after." ""
 md "**healthd: $VERDICT.**" "" "- $V_RSS" "- $V_PD" "- $V_FD" ""
 md "ExaBGP (Python; for comparison, not the verdict): $XVERDICT." "" "- $X_RSS" "- $X_PD" "- $X_FD" ""
 md "At the end:" "" "${CHECKS[@]}" ""
