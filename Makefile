@@ -29,7 +29,7 @@ TESTLIB_OBJS = $(TESTLIB_SRCS:%.c=$(BUILD)/%.o)
 HELPER_SRCS = $(wildcard tests/helpers/*.c)
 HELPER_BINS = $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit fuzz asan valgrind install uninstall clean format deps check-build bench
+.PHONY: all test unit fuzz asan valgrind install uninstall clean format deps check-build bench soak
 all: $(BIN)
 
 $(BIN): $(LIB_OBJS) $(BUILD)/healthd/main.o
@@ -103,6 +103,18 @@ valgrind: deps
 # report is printed and kept in $(BUILD)/bench/report.md, with results.tsv beside it.
 bench: $(BIN)
 	MODE=$(or $(MODE),short) HEALTHD=$(CURDIR)/$(BIN) BUILD=$(CURDIR)/$(BUILD) bash bench/all.sh
+
+# SOAK_MINUTES (30) of 200 services flapping under a real ExaBGP peering with BIRD, the
+# control endpoint scraped every second (bench/soak.sh); not part of `make test`. The
+# report (memory flat or not, with the numbers) is appended to bench/RESULTS.md.
+SOAK_MINUTES ?= 30
+soak: $(BIN)
+	@out=$(BUILD)/soak.md; rc=0; \
+	SOAK_MINUTES=$(SOAK_MINUTES) SOAK_COMMAND="make soak SOAK_MINUTES=$(SOAK_MINUTES)" \
+		HEALTHD=$(CURDIR)/$(BIN) bash bench/soak.sh > $$out || rc=$$?; \
+	if [ $$rc -le 1 ] && [ -s $$out ]; then \
+		{ echo; cat $$out; } >> bench/RESULTS.md; cat $$out; echo "soak: appended to bench/RESULTS.md"; \
+	fi; exit $$rc
 
 install: $(BIN)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
