@@ -797,6 +797,9 @@ static void conn_new(struct control_listener *l, int fd)
 	evtimer_add(c->deadline, &tv);
 	/* Read no more than a request may be, in small bites. */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONTROL_MAX_HEADER + CONTROL_MAX_BODY + 8);
+	/* A /metrics of 1,000 services is about 3 MB: written in libevent's default 16 KiB
+	 * bites it costs a starved loop hundreds of wake-ups. */
+	bufferevent_set_max_single_write(c->bev, 256 * 1024);
 	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ);
 }
