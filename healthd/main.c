@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,15 @@ static int cmd_run(int argc, char **argv)
 	if (eng == NULL)
 		return EXIT_RUNTIME;
 	rc = engine_run(eng);
+	/* The way out is decided and the withdrawals are sent: a second SIGTERM (ExaBGP sends
+	 * one shortly after its shutdown line) must not turn rc into a death by signal while
+	 * the engine is freed. Blocked, it stays pending and dies with the process. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
 	engine_free(eng);
 	log_info("exit %d", rc);
 	return rc;
