@@ -138,6 +138,7 @@ else
 fi
 # What the speaker was told: announced exactly the passing services.
 sleep 0.5
+bad_route=""
 for s in 1 2 5 8 10 12 13 14 15 17 19; do
 	[ "$(hd_route "203.0.113.$s/32")" = announce ] || bad_route="$bad_route 203.0.113.$s(not announced)"
 done
