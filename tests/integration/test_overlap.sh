@@ -5,7 +5,8 @@
 # 500ms, the debug log must show a second run started while the first had no answer, the
 # two failing, and the withdraw line after exactly fall counted failures. "overlap":
 # false shows none of that (runs one after the other). A slow but healthy service
-# (answers after 300ms) stays announced, and no result of it is dropped.
+# (answers after 300ms) stays announced, and no result of it is dropped. One run that
+# hangs while the run beside it passes: its late timeout is dropped, not counted.
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_overlap.sh
 set -u
@@ -23,7 +24,7 @@ TRIALS=5
 
 # The service: reads a line, then answers as $T/mode says at that moment: "ok" at once,
 # "slow S" after S seconds, "hang" never (the connection stays open until the client
-# goes). One thread per connection: overlapping runs each get their own.
+# goes), "hangonce" never to this connection but at once to the next ones. One thread per connection: overlapping runs each get their own.
 cat >"$T/svc.py" <<'EOF'
 import socket, sys, threading, time
 host, port, modefile = sys.argv[1], int(sys.argv[2]), sys.argv[3]
@@ -39,7 +40,10 @@ def serve(c):
             mode = f.read().split()
         if mode and mode[0] == "slow":
             time.sleep(float(mode[1]))
-        if mode and mode[0] == "hang":
+        if mode and mode[0] == "hangonce":
+            with open(modefile, "w") as f:
+                f.write("ok\n")
+        if mode and mode[0] in ("hang", "hangonce"):
             c.recv(64)  # until healthd closes it (or 30s)
         else:
             c.sendall(b"PASS\n")
@@ -185,8 +189,8 @@ fi
 # Slow but healthy: answers after 300ms (timeout 500ms, fast 200ms): overlapping runs
 # start, and every result counts: the route stays, nothing dropped, no failure.
 write_config ""
-echo "slow 0.3" >"$T/mode"
 start_healthd
+echo "slow 0.3" >"$T/mode"
 if first_up && sleep 4 && [ "$(count withdraw)" -eq "$W0" ]; then
 	ok "slow service (300ms): announced and never withdrawn"
 else
@@ -199,6 +203,22 @@ check "slow service: no result dropped" lacks "dropped" "$T/slow.err"
 check "slow service: no failed run" lacks "hang: tcp .*: fail" "$T/slow.err"
 npass=$(grep -c "hang: tcp .*: ok (ok)" "$T/slow.err")
 check "slow service: results counted ($npass)" [ "$npass" -ge 4 ]
+
+# One hung run, the next answers: the run started beside it passes first, and the hung
+# run's timeout, older, is dropped: the check never starts falling.
+write_config ""
+start_healthd
+first_up || not_ok "healthd announces $PFX"
+for ((k = 0; k < 3; k++)); do
+	echo hangonce >"$T/mode"
+	sleep 1.5
+done
+cp "$T/healthd.err" "$T/once.err"
+stop_healthd
+ndrop=$(grep -c "hang: tcp .*: fail (.*, run [0-9]*: dropped, run [0-9]* was counted already" "$T/once.err")
+check "one hung run: its late failure dropped ($ndrop times)" [ "$ndrop" -ge 2 ]
+check "one hung run: no failure counted" lacks "hang: tcp .*: fail ([a-z-]*) .*, run [0-9]*\$" "$T/once.err"
+check "one hung run: the service never left UP" lacks "service hang: UP -> " "$T/once.err"
 
 kill_pid "$SVC_PID" 2
 it_finish
