@@ -126,10 +126,11 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 	unsigned long long seq = ec->runs[k].seq;
 	if (seq < ec->fed) {
 		ec->stats.dropped++;
-		log_debug("%s: %s: %s (%s) %s, %.1fms, run %llu: dropped, run %llu was counted "
-		          "already",
-		          es->cfg->name, p->label, probe_status_name(r->status), ri->code,
-		          r->detail, r->latency_us / 1000.0, seq, (unsigned long long)ec->fed);
+		log_debug("%s: %s: run %llu dropped, run %llu was counted already: %s (%s) %s, "
+		          "%.1fms",
+		          es->cfg->name, p->label, seq, (unsigned long long)ec->fed,
+		          probe_status_name(r->status), ri->code, r->detail,
+		          r->latency_us / 1000.0);
 		goto next;
 	}
 	ec->fed = seq;
@@ -141,8 +142,9 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 		ec->runs[0] = fed;
 		ec->probe = fed.probe;
 	}
-	log_debug("%s: %s: %s (%s) %s, %.1fms, run %llu", es->cfg->name, p->label,
-	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0, seq);
+	/* The line tests and operators parse: the latency ends it. */
+	log_debug("%s: %s: %s (%s) %s, %.1fms", es->cfg->name, p->label,
+	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0);
 	engine_stats_result(ec, r);
 	if (service_feed_result(svc, ec->index, hr)) {
 		log_info("service %s: %s -> %s (%s: %s, %s, %.1fms)", es->cfg->name,
