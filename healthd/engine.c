@@ -73,6 +73,8 @@ static void engine_check_schedule(struct engine_check *ec)
 	mono_now(&now);
 	timersub(&now, &ec->last_start, &ran);
 	uint64_t ran_ms = ran.tv_sec < 0 ? 0 : (uint64_t)ran.tv_sec * 1000 + ran.tv_usec / 1000;
+	if (ran_ms > every)
+		ec->stats.skipped++; /* due while runs were still in flight: it runs late, now */
 	ms_to_tv(&tv, ran_ms >= every ? 0 : every - (uint32_t)ran_ms);
 	evtimer_add(ec->timer, &tv);
 }
