@@ -92,10 +92,23 @@ start_healthd() {
 	HPID=$!
 	HEALTHD_PID=$HPID HEALTHD_START=$(pid_start "$HPID")
 }
+# stop_healthd NAME: SIGTERM; healthd must exit 0 with no sanitizer report (ASan builds).
 stop_healthd() {
-	kill_pid "$HPID" 5
+	local rc=0 i
+	kill -TERM "$HPID" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		alive "$HPID" || break
+		sleep 0.1
+	done
+	if alive "$HPID"; then kill_pid "$HPID" 1; rc=timeout; else wait "$HPID" || rc=$?; fi
 	kill_pid "$RPID" 2
 	exec 7>&-
+	if [ "$rc" = 0 ] && ! grep -qE "Sanitizer|runtime error" "$T/healthd.err"; then
+		ok "$1: healthd exits 0 on SIGTERM, no sanitizer report"
+	else
+		not_ok "$1: healthd exits 0 on SIGTERM, no sanitizer report" "exit $rc" \
+			"$(grep -E -m3 "Sanitizer|runtime error" "$T/healthd.err")"
+	fi
 }
 # wait_line WORD N TIMEOUT_S: $T/out has N lines with WORD (announce/withdraw).
 wait_line() {
@@ -140,8 +153,8 @@ lat=() failed_trials=0
 for ((k = 1; k <= TRIALS; k++)); do
 	if d=$(trial "$k"); then lat+=("$d"); else failed_trials=$((failed_trials + 1)); fi
 done
+stop_healthd "overlap on"
 cp "$T/healthd.err" "$T/on.err"
-stop_healthd
 note "fault -> withdraw (s), overlap on: ${lat[*]}"
 check "$TRIALS trials: each hang withdrawn" [ "$failed_trials" -eq 0 ]
 
@@ -176,8 +189,8 @@ lat=() failed_trials=0
 for ((k = 1; k <= 2; k++)); do
 	if d=$(trial "$k"); then lat+=("$d"); else failed_trials=$((failed_trials + 1)); fi
 done
+stop_healthd "overlap off"
 cp "$T/healthd.err" "$T/off.err"
-stop_healthd
 note "fault -> withdraw (s), overlap off: ${lat[*]}"
 check "overlap off: each hang withdrawn" [ "$failed_trials" -eq 0 ]
 check "overlap off: no run started beside another" lacks "starts beside it" "$T/off.err"
@@ -197,8 +210,8 @@ if first_up && sleep 4 && [ "$(count withdraw)" -eq "$W0" ]; then
 else
 	not_ok "slow service (300ms): announced and never withdrawn" "$(tr '\n' '|' <"$T/out")"
 fi
+stop_healthd "slow service"
 cp "$T/healthd.err" "$T/slow.err"
-stop_healthd
 check "slow service: runs overlapped" grep -q "starts beside it" "$T/slow.err"
 check "slow service: no result dropped" lacks "dropped" "$T/slow.err"
 check "slow service: no failed run" lacks "hang: tcp .*: fail" "$T/slow.err"
@@ -214,8 +227,8 @@ for ((k = 0; k < 3; k++)); do
 	echo hangonce >"$T/mode"
 	sleep 1.5
 done
+stop_healthd "one hung run"
 cp "$T/healthd.err" "$T/once.err"
-stop_healthd
 ndrop=$(grep -c "hang: tcp .*: run [0-9]* dropped, run [0-9]* was counted already: fail (" "$T/once.err")
 check "one hung run: its late failure dropped ($ndrop times)" [ "$ndrop" -ge 2 ]
 check "one hung run: no failure counted" lacks "engine_check_done: hang: tcp [0-9.:]*: fail (" "$T/once.err"
