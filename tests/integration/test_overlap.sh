@@ -7,6 +7,8 @@
 # false shows none of that (runs one after the other). A slow but healthy service
 # (answers after 300ms) stays announced, and no result of it is dropped. One run that
 # hangs while the run beside it passes: its late timeout is dropped, not counted.
+# Reloads with runs in flight free them cleanly. Every healthd exits 0 with no
+# sanitizer report (run it with the ASan build too).
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_overlap.sh
 set -u
@@ -233,6 +235,28 @@ ndrop=$(grep -c "hang: tcp .*: run [0-9]* dropped, run [0-9]* was counted alread
 check "one hung run: its late failure dropped ($ndrop times)" [ "$ndrop" -ge 2 ]
 check "one hung run: no failure counted" lacks "engine_check_done: hang: tcp [0-9.:]*: fail (" "$T/once.err"
 check "one hung run: the service never left UP" lacks "service hang: UP -> " "$T/once.err"
+
+# Reloads that change the check while its runs, spares included, are in flight (the
+# service hangs): the old check's probes are freed with their runs (ASan builds would
+# report a use after free), and the new check overlaps again.
+write_config ""
+start_healthd
+first_up || not_ok "healthd announces $PFX"
+echo hang >"$T/mode"
+for ((k = 0; k < 6; k++)); do
+	sleep 0.35
+	TIMEOUT_MS=$((k % 2 ? 500 : 450)) write_config ""
+	kill -HUP "$HPID" 2>/dev/null
+done
+sleep 1.5
+nrel=$(grep -c "reload: 0 unchanged, 1 changed" "$T/healthd.err")
+check "reloads with runs in flight: all applied ($nrel of 6)" [ "$nrel" -eq 6 ]
+check "reloads with runs in flight: healthd still runs" alive "$HPID"
+n0=$(grep -c "starts beside it" "$T/healthd.err")
+sleep 1.5
+n1=$(grep -c "starts beside it" "$T/healthd.err")
+check "after the reloads: the new check overlaps its runs ($n0 -> $n1)" [ "$n1" -gt "$n0" ]
+stop_healthd "reloads"
 
 kill_pid "$SVC_PID" 2
 it_finish
