@@ -56,6 +56,10 @@ struct check_cfg {
 	json_t *normal;            /* its normalized form, as `healthd check` prints it */
 	struct source_addr source; /* resolved: check, else service, else node-wide */
 	uint32_t degraded_after_ms; /* a passing run slower than this is degraded; 0: never */
+	/* A run with no answer after fast_interval gets another run of the check beside it
+	 * (engine.c), up to fall in flight. Network probes only (tcp, http, dns): true unless
+	 * "overlap": false; always false for the others. */
+	bool overlap;
 };
 
 struct service_cfg {

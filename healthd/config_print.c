@@ -63,6 +63,10 @@ json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p)
 	if (chk->degraded_after_ms > 0)
 		json_object_set_new(o, "degraded_after",
 		                    config_duration_json(chk->degraded_after_ms));
+	/* Written only when turned off: on is the default of the types that can overlap. */
+	if (!chk->overlap &&
+	    (p->ops == &probe_tcp_ops || p->ops == &probe_http_ops || p->ops == &probe_dns_ops))
+		json_object_set_new(o, "overlap", json_false());
 	/* Written only when set: no source means the kernel picks one. */
 	if (p->source.has_v4 || p->source.has_v6)
 		json_object_set_new(o, "source", cj_source(&p->source));

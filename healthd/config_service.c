@@ -143,6 +143,21 @@ static void service_route_attrs(struct config_loader *ld, const json_t *obj,
 	config_safety_service(ld, obj, svc);
 }
 
+/* Overlapping runs suit probes that only open a connection or send a query: an exec
+ * script need not be re-entrant, and dns-serial/dns-axfr compare and transfer zones. */
+static void check_overlap(struct config_loader *ld, const json_t *obj, const struct probe_ops *ops,
+                          struct check_cfg *chk)
+{
+	bool suits = ops == &probe_tcp_ops || ops == &probe_http_ops || ops == &probe_dns_ops;
+	bool on = suits;
+
+	if (cfg_bool(ld->e, obj, "overlap", &on) > 0 && on && !suits)
+		cfgerr_add(ld->e, "overlap",
+		           "only tcp, http and dns checks can overlap their runs, not %s",
+		           ops->name);
+	chk->overlap = on && suits;
+}
+
 static void service_check(struct config_loader *ld, const json_t *obj, struct service_cfg *svc,
                           const struct config_level *inherited, struct check_cfg *chk)
 {
@@ -180,6 +195,7 @@ static void service_check(struct config_loader *ld, const json_t *obj, struct se
 		           lv.t.timeout_ms);
 	if (ops == NULL)
 		return;
+	check_overlap(ld, obj, ops, chk);
 	chk->ops = ops;
 	chk->source = lv.src;
 	chk->spec = json_deep_copy(obj);

@@ -1,8 +1,17 @@
 /* The libevent loop: one timer per check, one poll of each disable file, signals.
  *
  * A check's next run is due one interval (the fast one while its check is rising or
- * falling) after its previous run started, so slow runs do not drift the schedule; the
- * first runs are spread over one interval so that many checks never fire together. */
+ * falling) after its newest run started, so slow runs do not drift the schedule; it is
+ * armed when no run of the check is in flight any more. The first runs are spread over one
+ * interval so that many checks never fire together.
+ *
+ * Overlap (tcp, http and dns checks, unless "overlap": false; needs fall > 1 and
+ * fast_interval < timeout): a run with no answer after fast_interval gets another run of
+ * the same check beside it, on a spare probe built from the same config, and again every
+ * fast_interval, up to fall runs in flight. A hung service then fails fall runs started
+ * fast_interval apart, and the fall completes interval + (fall-1) x fast_interval +
+ * timeout after the fault at worst, not after fall whole timeouts. Results count in the
+ * order their runs started (engine_check_done). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -35,22 +44,61 @@ void engine_publish(struct engine_service *es)
 	control_changed(es->eng->ctl); /* peers' fleet guards read the new state at once */
 }
 
-static void engine_check_schedule(struct engine_check *ec, const struct probe *p)
+/* Whether the check's runs overlap: on in its config (network probes only), and a second
+ * look comes before the first run's deadline and can still count toward a fall. */
+static bool engine_check_overlaps(const struct check_cfg *cfg)
+{
+	const struct timing *t = &cfg->timing;
+	return cfg->overlap && t->fall > 1 && t->fast_interval_ms < t->timeout_ms;
+}
+
+static size_t engine_check_inflight(const struct engine_check *ec)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ec->nruns; i++)
+		if (ec->runs[i].probe != NULL && ec->runs[i].probe->running)
+			n++;
+	return n;
+}
+
+/* No run of the check is in flight: the next is due `every` after the newest started (so
+ * slow runs do not drift the schedule); never in the past. */
+static void engine_check_schedule(struct engine_check *ec)
 {
 	const struct timing *t = &ec->cfg->timing;
 	enum health_state hs = ec->es->svc->checks[ec->index].state;
 	uint32_t every = health_is_fast(hs) ? t->fast_interval_ms : t->interval_ms;
 	struct timeval now, ran, tv;
 
-	/* Due `every` after the run started; never in the past. */
 	mono_now(&now);
-	timersub(&now, &p->started, &ran);
+	timersub(&now, &ec->last_start, &ran);
 	uint64_t ran_ms = ran.tv_sec < 0 ? 0 : (uint64_t)ran.tv_sec * 1000 + ran.tv_usec / 1000;
+	if (ran_ms > every)
+		ec->stats.skipped++; /* due while runs were still in flight: it runs late, now */
 	ms_to_tv(&tv, ran_ms >= every ? 0 : every - (uint32_t)ran_ms);
 	evtimer_add(ec->timer, &tv);
 	ms_to_tv(&tv, every); /* for the schedule's lateness metric: due from the start */
-	timeradd(&p->started, &tv, &ec->due);
+	timeradd(&ec->last_start, &tv, &ec->due);
 	ec->every_ms = every;
+}
+
+/* Start a run on run's probe (not running); with overlap, look again fast_interval later. */
+static void engine_check_start(struct engine_check *ec, struct engine_run *run)
+{
+	mono_now(&ec->last_start);
+	run->seq = ++ec->started;
+	probe_run(run->probe, ec->es->eng->base);
+	if (!run->probe->running) {
+		/* It could not start (logged): no result will come; try at the next due time. */
+		if (engine_check_inflight(ec) == 0)
+			engine_check_schedule(ec);
+		return;
+	}
+	if (ec->nruns > 1) {
+		struct timeval tv;
+		ms_to_tv(&tv, ec->cfg->timing.fast_interval_ms);
+		evtimer_add(ec->look, &tv);
+	}
 }
 
 /* A pass is degraded when the check says so or when it took longer than degraded_after. */
@@ -65,6 +113,9 @@ static enum health_result engine_check_grade(const struct engine_check *ec, cons
 	return slow > 0 && r->latency_us / 1000 >= slow ? HR_DEGRADED : HR_OK;
 }
 
+/* Results count in the order their runs started: a run older than one whose result was
+ * already fed is dropped, so that a late timeout cannot undo a newer pass (nor a late
+ * pass a newer failure). The run fed becomes runs[0], the one status and metrics show. */
 static void engine_check_done(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct engine_check *ec = arg;
@@ -73,7 +124,30 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 	enum health_state old = svc->state;
 	enum health_result hr = engine_check_grade(ec, p, r);
 	const struct probe_reason_info *ri = probe_reason_info(r->reason);
+	size_t k = 0;
 
+	while (k + 1 < ec->nruns && ec->runs[k].probe != p)
+		k++;
+	unsigned long long seq = ec->runs[k].seq;
+	if (seq < ec->fed) {
+		ec->stats.dropped++;
+		log_debug("%s: %s: run %llu dropped, run %llu was counted already: %s (%s) %s, "
+		          "%.1fms",
+		          es->cfg->name, p->label, seq, (unsigned long long)ec->fed,
+		          probe_status_name(r->status), ri->code, r->detail,
+		          r->latency_us / 1000.0);
+		goto next;
+	}
+	ec->fed = seq;
+	if (hr != HR_FAIL)
+		ec->passed = seq;
+	if (k != 0) {
+		struct engine_run fed = ec->runs[k];
+		ec->runs[k] = ec->runs[0];
+		ec->runs[0] = fed;
+		ec->probe = fed.probe;
+	}
+	/* The line tests and operators parse: the latency ends it. */
 	log_debug("%s: %s: %s (%s) %s, %.1fms", es->cfg->name, p->label,
 	          probe_status_name(r->status), ri->code, r->detail, r->latency_us / 1000.0);
 	engine_stats_result(ec, r);
@@ -85,17 +159,123 @@ static void engine_check_done(struct probe *p, const struct probe_result *r, voi
 		                   r->detail[0] ? r->detail : ri->text);
 		engine_publish(es);
 	}
-	if (!es->eng->stopping)
-		engine_check_schedule(ec, p);
+next:
+	/* The regular schedule goes on once no run is in flight: overlapping runs never pile
+	 * up behind a hung service. */
+	if (!es->eng->stopping && engine_check_inflight(ec) == 0) {
+		evtimer_del(ec->look);
+		engine_check_schedule(ec);
+	}
 }
 
 static void engine_check_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct engine_check *ec = arg;
 	engine_stats_fire(ec);
-	if (ec->probe->running)
-		ec->stats.skipped++; /* probe_run leaves a run already going alone */
-	probe_run(ec->probe, ec->es->eng->base);
+	if (engine_check_inflight(ec) > 0) {
+		ec->stats.skipped++; /* the last run in flight to end schedules the next */
+		return;
+	}
+	ec->regular = ec->started + 1;
+	engine_check_start(ec, &ec->runs[0]);
+}
+
+/* A spare probe for an overlapping run, built from the check's config on first need. */
+static struct probe *engine_check_spare(struct engine_check *ec, struct engine_run *run)
+{
+	struct config_error err;
+
+	if (run->probe != NULL)
+		return run->probe;
+	config_error_init(&err, ec->es->eng->opts.config_file, NULL);
+	run->probe = check_cfg_probe(ec->cfg, ec->es->cfg->name, &err);
+	for (size_t k = 0; k < err.nmsgs; k++)
+		log_err("%s: %s", ec->cfg->path, err.msgs[k]);
+	config_error_free(&err);
+	if (run->probe != NULL) {
+		run->probe->no_facts = true;
+		probe_set_done(run->probe, engine_check_done, ec);
+	} else
+		log_err("%s: cannot build a probe for an overlapping run", ec->cfg->path);
+	return run->probe;
+}
+
+/* fast_interval after the newest run started: still no answer, so look again beside it,
+ * on a probe of the check not running, up to fall runs in flight. Once a run since the
+ * last regular one has passed, the service answers: no more looks until the next regular
+ * run (a service slower than fast_interval but healthy is not probed every
+ * fast_interval). */
+static void engine_check_look(evutil_socket_t fd, short what, void *arg)
+{
+	struct engine_check *ec = arg;
+	struct engine_run *newest = NULL, *spare = NULL;
+
+	for (size_t i = 0; i < ec->nruns; i++) {
+		struct engine_run *run = &ec->runs[i];
+		if (run->probe != NULL && run->seq == ec->started)
+			newest = run;
+		else if (spare == NULL && (run->probe == NULL || !run->probe->running))
+			spare = run;
+	}
+	if (newest == NULL || !newest->probe->running || spare == NULL || ec->passed >= ec->regular)
+		return; /* answered, or fall runs in flight: the last to end schedules the next */
+	if (engine_check_spare(ec, spare) == NULL)
+		return;
+	log_debug("%s: %s: run %llu has no answer after %ums: run %llu starts beside it",
+	          ec->es->cfg->name, newest->probe->label, (unsigned long long)newest->seq,
+	          ec->cfg->timing.fast_interval_ms, (unsigned long long)ec->started + 1);
+	engine_check_start(ec, spare);
+}
+
+static int engine_check_init(struct engine_check *ec)
+{
+	struct engine *eng = ec->es->eng;
+	struct config_error err;
+
+	ec->nruns = engine_check_overlaps(ec->cfg) ? (size_t)ec->cfg->timing.fall : 1;
+	ec->runs = calloc(ec->nruns, sizeof(*ec->runs));
+	ec->timer = evtimer_new(eng->base, engine_check_fire, ec);
+	ec->look = evtimer_new(eng->base, engine_check_look, ec);
+	if (ec->runs == NULL || ec->timer == NULL || ec->look == NULL)
+		return -1;
+	config_error_init(&err, eng->opts.config_file, NULL);
+	ec->probe = check_cfg_probe(ec->cfg, ec->es->cfg->name, &err);
+	for (size_t k = 0; k < err.nmsgs; k++)
+		log_err("%s: %s", ec->cfg->path, err.msgs[k]);
+	config_error_free(&err);
+	if (ec->probe == NULL)
+		return -1;
+	ec->runs[0].probe = ec->probe;
+	ec->probe->no_facts = true; /* read only by `healthd probe` */
+	probe_set_done(ec->probe, engine_check_done, ec);
+	return 0;
+}
+
+/* Stop the check's runs without reporting them, and its timers. */
+static void engine_check_cancel(struct engine_check *ec)
+{
+	if (ec->timer != NULL)
+		evtimer_del(ec->timer);
+	if (ec->look != NULL)
+		evtimer_del(ec->look);
+	for (size_t i = 0; i < ec->nruns; i++)
+		if (ec->runs[i].probe != NULL)
+			probe_cancel(ec->runs[i].probe);
+}
+
+static void engine_check_free(struct engine_check *ec)
+{
+	for (size_t i = 0; ec->runs != NULL && i < ec->nruns; i++) {
+		if (ec->runs[i].probe != NULL) {
+			probe_release(ec->runs[i].probe);
+			probe_free(ec->runs[i].probe);
+		}
+	}
+	free(ec->runs);
+	if (ec->timer)
+		event_free(ec->timer);
+	if (ec->look)
+		event_free(ec->look);
 }
 
 /* The first prefix with no address on any interface, or NULL when all have one. */
@@ -196,21 +376,12 @@ struct engine_service *engine_service_new(struct engine *eng, const struct servi
 		goto fail;
 	for (size_t j = 0; j < cfg->nchecks; j++) {
 		struct engine_check *ec = &es->checks[j];
-		struct config_error err;
 		ec->es = es;
 		ec->index = j;
 		ec->cfg = &cfg->checks[j];
 		es->nchecks++;
-		ec->timer = evtimer_new(eng->base, engine_check_fire, ec);
-		config_error_init(&err, eng->opts.config_file, NULL);
-		ec->probe = check_cfg_probe(ec->cfg, cfg->name, &err);
-		for (size_t k = 0; k < err.nmsgs; k++)
-			log_err("%s: %s", ec->cfg->path, err.msgs[k]);
-		config_error_free(&err);
-		if (ec->timer == NULL || ec->probe == NULL)
+		if (engine_check_init(ec) != 0)
 			goto fail;
-		probe_set_done(ec->probe, engine_check_done, ec);
-		ec->probe->no_facts = true; /* read only by `healthd probe` */
 	}
 	if (cfg->disable_file != NULL || cfg->require_local_address) {
 		es->poll_timer = event_new(eng->base, -1, EV_PERSIST, engine_service_poll, es);
@@ -250,14 +421,8 @@ void engine_service_free(struct engine_service *es)
 {
 	if (es == NULL)
 		return;
-	for (size_t j = 0; j < es->nchecks; j++) {
-		if (es->checks[j].probe != NULL) {
-			probe_release(es->checks[j].probe);
-			probe_free(es->checks[j].probe);
-		}
-		if (es->checks[j].timer)
-			event_free(es->checks[j].timer);
-	}
+	for (size_t j = 0; j < es->nchecks; j++)
+		engine_check_free(&es->checks[j]);
 	if (es->poll_timer)
 		event_free(es->poll_timer);
 	free(es->checks);
@@ -274,10 +439,8 @@ static void engine_stop(struct engine *eng, const char *why)
 	log_info("stopping: %s", why);
 	for (size_t i = 0; i < eng->nservices; i++) {
 		struct engine_service *es = eng->services[i];
-		for (size_t j = 0; j < es->nchecks; j++) {
-			evtimer_del(es->checks[j].timer);
-			probe_cancel(es->checks[j].probe);
-		}
+		for (size_t j = 0; j < es->nchecks; j++)
+			engine_check_cancel(&es->checks[j]);
 		if (es->poll_timer)
 			evtimer_del(es->poll_timer);
 	}

@@ -37,6 +37,7 @@ struct engine_check_stats {
 	uint64_t runs;     /* results */
 	uint64_t timeouts; /* results with reason timeout */
 	uint64_t skipped;  /* runs due while the previous was still going */
+	uint64_t dropped;  /* results of overlapping runs older than one already fed */
 	uint64_t failures[PR_COUNT];
 	uint64_t buckets[ENGINE_LATENCY_BUCKETS]; /* by the first bound >= latency; +Inf: runs */
 	double latency_sum;                       /* seconds */
@@ -53,12 +54,30 @@ struct engine_service_stats {
 	uint64_t transitions[ENGINE_NSTATES][ENGINE_NSTATES]; /* [from][to] */
 };
 
+/* One probe object of a check and the number of the run it has (or last had) going. */
+struct engine_run {
+	struct probe *probe; /* built from the check's cfg; NULL until first needed */
+	uint64_t seq;        /* runs are numbered as they start, from 1 */
+};
+
+/* A check runs on one probe, or on up to `fall` at once when its runs overlap (engine.c). */
 struct engine_check {
 	struct engine_service *es;
 	size_t index;
 	const struct check_cfg *cfg;
-	struct probe *probe; /* built from cfg; owned */
-	struct event *timer;
+	/* runs[0].probe: the probe whose result was fed last (status and metrics read its
+	 * result); the others are spares for overlapping runs. All owned (engine.c's
+	 * engine_check_free). */
+	struct engine_run *runs;
+	size_t nruns;              /* 1, or fall when the check overlaps */
+	struct probe *probe;       /* runs[0].probe */
+	struct event *timer;       /* the regular schedule */
+	struct event *look;        /* overlap: fast_interval after the newest run started */
+	uint64_t started;          /* runs started */
+	uint64_t fed;              /* the newest run whose result was fed */
+	uint64_t regular;          /* the newest run the regular schedule started */
+	uint64_t passed;           /* the newest run fed that passed */
+	struct timeval last_start; /* CLOCK_MONOTONIC: the newest run started */
 	struct timeval due; /* CLOCK_MONOTONIC: when the timer's run is due (engine_stats_fire) */
 	uint32_t every_ms;  /* the interval that run was scheduled with */
 	struct engine_check_stats stats;

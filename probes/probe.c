@@ -17,7 +17,7 @@ static const struct probe_ops *const registry[] = {
 
 const char *const probe_common_keys[] = {
         "type", "interval", "fast_interval",  "timeout", "rise",
-        "fall", "source",   "degraded_after", NULL,
+        "fall", "source",   "degraded_after", "overlap", NULL,
 };
 
 static const struct probe_reason_info reasons[PR_COUNT] = {

@@ -25,10 +25,11 @@ DOWN_BOUND=$(awk -v f="$FALL" -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { printf 
 # Service back -> route announced: RISE successes, same slack, plus BGP.
 UP_BOUND=$(awk -v r="$RISE" -v i="$interval_s" -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { printf "%.3f", i + r * (fi + t) + 3 }')
 # Service hangs (accepts, never answers) -> route withdrawn: the first failing run
-# starts within one interval and takes a whole timeout; the next runs follow at the
-# fast interval or, when a run lasts longer than that, right after it.
-slow_s=$(awk -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { print (fi > t ? fi : t) }')
-HANG_BOUND=$(awk -v i="$interval_s" -v f="$FALL" -v s="$slow_s" -v t="$timeout_s" 'BEGIN { printf "%.3f", i + t + (f - 1) * s + 2 }')
+# starts within one interval; the check (tcp, overlap on by default, fall > 1,
+# fast_interval < timeout) starts another run beside it every fast interval, so the
+# fall-th failure comes (fall - 1) fast intervals and one timeout later; plus 2 s for
+# ExaBGP -> BIRD.
+HANG_BOUND=$(awk -v i="$interval_s" -v f="$FALL" -v fi="$fast_s" -v t="$timeout_s" 'BEGIN { printf "%.3f", i + (f - 1) * fi + t + 2 }')
 # Maintenance file: noticed at the next check at the latest, plus BGP.
 MAINT_BOUND=$(awk -v i="$interval_s" 'BEGIN { printf "%.3f", i + 3 }')
 
@@ -89,7 +90,7 @@ cat >"$T/healthd.json" <<EOF
 }
 EOF
 note "lab in $T: nginx $SERVICE_ADDR:$NGINX_PORT, BGP $EXA_ADDR -> $BIRD_ADDR port $BGP_PORT"
-note "bounds: down ${DOWN_BOUND}s (fall*fast_interval + timeout + 2), hung ${HANG_BOUND}s, up ${UP_BOUND}s, maintenance ${MAINT_BOUND}s"
+note "bounds: down ${DOWN_BOUND}s (fall*fast_interval + timeout + 2), hung ${HANG_BOUND}s (interval + (fall-1)*fast_interval + timeout + 2), up ${UP_BOUND}s, maintenance ${MAINT_BOUND}s"
 
 start_exabgp "$HEALTHD run -c $T/healthd.json"
 if find_helper 10; then ok "ExaBGP spawned healthd (pid $HEALTHD_PID)"; else not_ok "ExaBGP spawned healthd within 10s"; fi
