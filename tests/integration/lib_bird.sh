@@ -159,31 +159,46 @@ wait_session() {
 	return 1
 }
 
-# peer_routes: the prefixes the peer has, sorted, on one line.
-peer_routes() {
-	peer_birdc show route 2>/dev/null |
+# routes_of CMD...: the prefixes `CMD show route` lists, sorted, on one line.
+routes_of() {
+	"$@" show route 2>/dev/null |
 		awk '$1 ~ /^[0-9a-f:.]+\/[0-9]+$/ { print $1 }' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-# wait_peer_routes "P1 P2 ..." TIMEOUT_S: the peer has exactly these prefixes (any
-# order; "" for none). ELAPSED: seconds it took; PEER_NOW: what it had last.
-# shellcheck disable=SC2034 # ELAPSED and PEER_NOW are for the caller
-wait_peer_routes() {
+# wait_routes_of FUNC "P1 P2 ..." TIMEOUT_S: FUNC (peer_routes, bird_routes) gives exactly
+# these prefixes (any order; "" for none). ELAPSED: seconds it took; ROUTES_NOW: what it
+# gave last.
+# shellcheck disable=SC2034 # ELAPSED and ROUTES_NOW are for the caller
+wait_routes_of() {
 	local want t0 i n
-	want=$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
-	n=$(awk -v s="$2" 'BEGIN { printf "%d", s * 5 + 1 }')
+	want=$(tr ' ' '\n' <<<"$2" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
+	n=$(awk -v s="$3" 'BEGIN { printf "%d", s * 5 + 1 }')
 	t0=$(now)
 	for ((i = 0; i < n; i++)); do
-		PEER_NOW=$(peer_routes)
-		if [ "$PEER_NOW" = "$want" ]; then
+		ROUTES_NOW=$("$1")
+		if [ "$ROUTES_NOW" = "$want" ]; then
 			ELAPSED=$(since "$t0")
 			return 0
 		fi
-		le "$(since "$t0")" "$2" || break
+		le "$(since "$t0")" "$3" || break
 		sleep 0.2
 	done
 	ELAPSED=$(since "$t0")
 	return 1
+}
+
+# peer_routes: the prefixes the peer has, sorted, on one line.
+peer_routes() { routes_of peer_birdc; }
+
+# wait_peer_routes "P1 P2 ..." TIMEOUT_S: the peer has exactly these prefixes.
+# ELAPSED: seconds it took; PEER_NOW: what it had last.
+# shellcheck disable=SC2034 # PEER_NOW is for the caller
+wait_peer_routes() {
+	local rc
+	wait_routes_of peer_routes "$1" "$2"
+	rc=$?
+	PEER_NOW=$ROUTES_NOW
+	return $rc
 }
 
 # peer_routes_stay "P1 ..." SECONDS: the peer's set never differs during SECONDS.
@@ -278,28 +293,15 @@ exa_lab_start() {
 }
 
 # bird_routes: the prefixes lib.sh's BIRD has, sorted, on one line.
-bird_routes() {
-	birdc_ show route 2>/dev/null |
-		awk '$1 ~ /^[0-9a-f:.]+\/[0-9]+$/ { print $1 }' | sort | tr '\n' ' ' | sed 's/ $//'
-}
+bird_routes() { routes_of birdc_; }
 
 # wait_bird_routes "P1 P2 ..." TIMEOUT_S: BIRD has exactly these prefixes ("" for none).
 # ELAPSED: seconds it took; BIRD_NOW: what it had last.
-# shellcheck disable=SC2034 # ELAPSED and BIRD_NOW are for the caller
+# shellcheck disable=SC2034 # BIRD_NOW is for the caller
 wait_bird_routes() {
-	local want t0 i n
-	want=$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
-	n=$(awk -v s="$2" 'BEGIN { printf "%d", s * 5 + 1 }')
-	t0=$(now)
-	for ((i = 0; i < n; i++)); do
-		BIRD_NOW=$(bird_routes)
-		if [ "$BIRD_NOW" = "$want" ]; then
-			ELAPSED=$(since "$t0")
-			return 0
-		fi
-		le "$(since "$t0")" "$2" || break
-		sleep 0.2
-	done
-	ELAPSED=$(since "$t0")
-	return 1
+	local rc
+	wait_routes_of bird_routes "$1" "$2"
+	rc=$?
+	BIRD_NOW=$ROUTES_NOW
+	return $rc
 }
