@@ -122,27 +122,10 @@ fi
 log "healthd $HEALTHD; listener on 127.0.0.1:$PORT; work in $W"
 
 # ---- measurement helpers ---------------------------------------------------------------
-# On-CPU nanoseconds of a process (user+sys, every live thread): /proc/PID/task/*/schedstat.
-cpu_ns() {
-	local s=0 t v
-	for t in /proc/"$1"/task/*/schedstat; do
-		read -r v _ <"$t" 2>/dev/null || continue
-		s=$((s + v))
-	done
-	echo "$s"
-}
-# cpu_sum PID...: CPU_SUM := on-CPU ns of those processes (threads summed); no fork, so
-# that 50 or more processes are sampled within milliseconds, even on a loaded machine.
-cpu_sum() {
-	local p t v
-	CPU_SUM=0
-	for p in "$@"; do
-		for t in /proc/"$p"/task/*/schedstat; do
-			read -r v _ <"$t" 2>/dev/null || continue
-			CPU_SUM=$((CPU_SUM + v))
-		done
-	done
-}
+# cpu_ns PID, cpu_sum PID... (on-CPU ns from /proc/PID/task/*/schedstat) come from
+# servers.sh, as do the servers' helpers; run.sh's own listener_count below replaces its.
+# shellcheck source-path=SCRIPTDIR source=servers.sh
+. "$ROOT/bench/servers.sh"
 # utime stime cutime cstime (clock ticks) from /proc/PID/stat.
 stat_ticks() {
 	local s
