@@ -232,7 +232,12 @@ static int engine_check_init(struct engine_check *ec)
 	struct engine *eng = ec->es->eng;
 	struct config_error err;
 
-	ec->nruns = engine_check_overlaps(ec->cfg) ? (size_t)ec->cfg->timing.fall : 1;
+	/* fall may be up to 1000: a hung service never gets more than a few of our
+	 * connections at once. */
+	uint32_t fall = ec->cfg->timing.fall;
+	ec->nruns = engine_check_overlaps(ec->cfg)
+	                    ? (fall < ENGINE_MAX_OVERLAP ? fall : ENGINE_MAX_OVERLAP)
+	                    : 1;
 	ec->runs = calloc(ec->nruns, sizeof(*ec->runs));
 	ec->timer = evtimer_new(eng->base, engine_check_fire, ec);
 	ec->look = evtimer_new(eng->base, engine_check_look, ec);

@@ -61,6 +61,9 @@ struct engine_run {
 };
 
 /* A check runs on one probe, or on up to `fall` at once when its runs overlap (engine.c). */
+/* At most this many runs of one check in flight at once (overlap). */
+#define ENGINE_MAX_OVERLAP 8
+
 struct engine_check {
 	struct engine_service *es;
 	size_t index;
