@@ -95,7 +95,7 @@ json_t *config_service_to_json(const struct service_cfg *svc)
 	json_object_set_new(o, "require_local_address", json_boolean(svc->require_local_address));
 	json_t *checks = json_array();
 	for (size_t i = 0; i < svc->nchecks; i++)
-		json_array_append_new(checks, json_deep_copy(svc->checks[i].normal));
+		json_array_append(checks, svc->checks[i].normal); /* shared: read only */
 	json_object_set_new(o, "checks", checks);
 	return o;
 }

@@ -190,13 +190,13 @@ static int cmd_check(int argc, char **argv)
 	if (cfg == NULL)
 		return EXIT_CONFIG;
 	json_t *out = config_to_json(cfg);
-	char *text = out ? json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
+	/* Written straight to stdout: a large config's text is never held whole. */
+	bool ok = out != NULL && json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0;
+	if (ok)
+		putchar('\n');
 	json_decref(out);
 	config_free(cfg);
-	return text != NULL ? EXIT_OK : EXIT_RUNTIME;
+	return ok ? EXIT_OK : EXIT_RUNTIME;
 }
 
 static bool stdout_closed;
