@@ -189,12 +189,9 @@ static int cmd_check(int argc, char **argv)
 	struct config *cfg = load_config(file);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	json_t *out = config_to_json(cfg);
-	/* Written straight to stdout: a large config's text is never held whole. */
-	bool ok = out != NULL && json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0;
+	bool ok = config_write(cfg, stdout) == 0;
 	if (ok)
 		putchar('\n');
-	json_decref(out);
 	config_free(cfg);
 	return ok ? EXIT_OK : EXIT_RUNTIME;
 }
