@@ -14,7 +14,8 @@
 struct cw {
 	FILE *out;
 	size_t len;
-	const char *pad; /* written after each newline of a dumped chunk; "" at the top */
+	const char *pad; /* written after each newline of a dumped chunk */
+	size_t padlen;
 	bool failed;
 	char buf[CW_BUF];
 };
@@ -28,6 +29,11 @@ static void cw_flush(struct cw *w)
 
 static void cw_put(struct cw *w, const char *s, size_t n)
 {
+	if (n <= CW_BUF - w->len) { /* jansson writes in small pieces: the usual case */
+		memcpy(w->buf + w->len, s, n);
+		w->len += n;
+		return;
+	}
 	while (n > 0) {
 		if (w->len == CW_BUF)
 			cw_flush(w);
@@ -45,10 +51,10 @@ static int cw_dump(const char *s, size_t n, void *data)
 {
 	struct cw *w = data;
 	const char *nl;
-	while (*w->pad != '\0' && (nl = memchr(s, '\n', n)) != NULL) {
+	while (w->padlen > 0 && (nl = memchr(s, '\n', n)) != NULL) {
 		size_t k = (size_t)(nl - s) + 1;
 		cw_put(w, s, k);
-		cw_put(w, w->pad, strlen(w->pad));
+		cw_put(w, w->pad, w->padlen);
 		s += k;
 		n -= k;
 	}
@@ -68,7 +74,8 @@ int config_write(const struct config *cfg, FILE *out)
 		return -1;
 	w->out = out;
 	w->len = 0;
-	w->pad = "";
+	w->pad = CW_SVC_PAD;
+	w->padlen = 0;
 	w->failed = false;
 
 	/* The head's text ends in "\n}": "services" goes in before that brace. */
@@ -87,10 +94,10 @@ int config_write(const struct config *cfg, FILE *out)
 	for (size_t i = 0; i < cfg->nservices && !w->failed; i++) {
 		json_t *svc = config_service_to_json(&cfg->services[i]);
 		cw_str(w, i > 0 ? ",\n" CW_SVC_PAD : "\n" CW_SVC_PAD);
-		w->pad = CW_SVC_PAD;
+		w->padlen = strlen(CW_SVC_PAD);
 		if (svc == NULL || json_dump_callback(svc, cw_dump, w, CW_FLAGS) != 0)
 			w->failed = true;
-		w->pad = "";
+		w->padlen = 0;
 		json_decref(svc);
 	}
 	cw_str(w, cfg->nservices > 0 ? "\n  ]\n}" : "]\n}");
