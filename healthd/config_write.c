@@ -102,7 +102,8 @@ int config_write(const struct config *cfg, FILE *out)
 	}
 	cw_str(w, cfg->nservices > 0 ? "\n  ]\n}" : "]\n}");
 	cw_flush(w);
-	int rc = w->failed ? -1 : 0;
+	/* A full disk shows only when stdio's own buffer goes out. */
+	int rc = w->failed || fflush(out) != 0 ? -1 : 0;
 	free(w);
 	return rc;
 }

@@ -189,9 +189,11 @@ static int cmd_check(int argc, char **argv)
 	struct config *cfg = load_config(file);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	bool ok = config_write(cfg, stdout) == 0;
-	if (ok)
-		putchar('\n');
+	/* A full disk or a closed pipe is an error, not a truncated config that passed. */
+	bool ok = config_write(cfg, stdout) == 0 && putchar('\n') != EOF && fflush(stdout) == 0;
+	if (!ok)
+		fprintf(stderr, "healthd: cannot write the normalized configuration: %s\n",
+		        strerror(errno));
 	config_free(cfg);
 	return ok ? EXIT_OK : EXIT_RUNTIME;
 }
