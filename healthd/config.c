@@ -377,7 +377,7 @@ static struct config *config_load_buffer(const char *text, size_t len, const cha
 		return NULL;
 	}
 
-	struct cfgpos *pos = cfgpos_build(text);
+	struct cfgpos *pos = cfgpos_lazy(text);
 	struct config *cfg = calloc(1, sizeof(*cfg));
 	struct config_loader ld = {.cfg = cfg, .e = err, .seen = config_index_new()};
 	err->pos = pos;

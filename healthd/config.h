@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "../probes/net.h"
@@ -209,6 +210,12 @@ struct config *config_load_file(const char *file, struct config_error *err);
 struct config *config_load_string(const char *text, const char *name, struct config_error *err);
 /* The normalized config: every default filled in, durations in canonical form. */
 json_t *config_to_json(const struct config *cfg);
+/* The same without "services", the last member of config_to_json's object. */
+json_t *config_head_json(const struct config *cfg);
+/* config_to_json's text (indent 2, members in order) written to out one service at a
+ * time, so a large config's normalized form is never held whole. 0, or -1 when memory
+ * or the write failed. */
+int config_write(const struct config *cfg, FILE *out);
 /* The normalized "fleet" object; NULL when there is no fleet guard. */
 json_t *config_fleet_json(const struct config *cfg);
 /* The normalized "speaker" object. */

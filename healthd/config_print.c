@@ -99,7 +99,7 @@ json_t *config_service_to_json(const struct service_cfg *svc)
 	json_object_set_new(o, "require_local_address", json_boolean(svc->require_local_address));
 	json_t *checks = json_array();
 	for (size_t i = 0; i < svc->nchecks; i++)
-		json_array_append_new(checks, json_deep_copy(svc->checks[i].normal));
+		json_array_append(checks, svc->checks[i].normal); /* shared: read only */
 	json_object_set_new(o, "checks", checks);
 	return o;
 }
@@ -123,7 +123,7 @@ json_t *config_speaker_to_json(const struct config *cfg)
 	return sp;
 }
 
-json_t *config_to_json(const struct config *cfg)
+json_t *config_head_json(const struct config *cfg)
 {
 	json_t *o = json_object();
 	if (o == NULL)
@@ -151,7 +151,14 @@ json_t *config_to_json(const struct config *cfg)
 	json_t *defaults = json_object();
 	cj_timing(defaults, &cfg->defaults);
 	json_object_set_new(o, "defaults", defaults);
+	return o;
+}
 
+json_t *config_to_json(const struct config *cfg)
+{
+	json_t *o = config_head_json(cfg);
+	if (o == NULL)
+		return NULL;
 	json_t *services = json_array();
 	for (size_t i = 0; i < cfg->nservices; i++)
 		json_array_append_new(services, config_service_to_json(&cfg->services[i]));

@@ -198,7 +198,9 @@ static void service_check(struct config_loader *ld, const json_t *obj, struct se
 	check_overlap(ld, obj, ops, chk);
 	chk->ops = ops;
 	chk->source = lv.src;
-	chk->spec = json_deep_copy(obj);
+	/* Shared with the parsed text, not copied: that tree is dropped after the load and
+	 * nothing writes to a check's spec. */
+	chk->spec = json_incref((json_t *)obj);
 	/* Built once here to validate the type's own keys and to record the normalized
 	 * form; the engine builds the probe it runs from spec. */
 	struct probe *p = probe_new(ops, obj, ld->e);

@@ -189,14 +189,13 @@ static int cmd_check(int argc, char **argv)
 	struct config *cfg = load_config(file);
 	if (cfg == NULL)
 		return EXIT_CONFIG;
-	json_t *out = config_to_json(cfg);
-	char *text = out ? json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (text != NULL)
-		printf("%s\n", text);
-	free(text);
-	json_decref(out);
+	/* A full disk or a closed pipe is an error, not a truncated config that passed. */
+	bool ok = config_write(cfg, stdout) == 0 && putchar('\n') != EOF && fflush(stdout) == 0;
+	if (!ok)
+		fprintf(stderr, "healthd: cannot write the normalized configuration: %s\n",
+		        strerror(errno));
 	config_free(cfg);
-	return text != NULL ? EXIT_OK : EXIT_RUNTIME;
+	return ok ? EXIT_OK : EXIT_RUNTIME;
 }
 
 static bool stdout_closed;

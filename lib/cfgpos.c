@@ -16,6 +16,7 @@ struct cfgpos_entry {
 };
 
 struct cfgpos {
+	const char *text; /* set while the index is still to be built (cfgpos_lazy) */
 	struct cfgpos_entry *v;
 	size_t n, cap;
 };
@@ -248,25 +249,45 @@ static int cfgpos_cmp(const void *a, const void *b)
 	              ((const struct cfgpos_entry *)b)->path);
 }
 
+/* Scans text into pos; -1 (pos left empty) when the scan fails or memory runs out. */
+static int cfgpos_index(struct cfgpos *pos, const char *text)
+{
+	struct cfgpos_scan s = {.p = text, .line_start = text, .line = 1, .pos = pos};
+	cfgpos_append(&s, "", 0);
+	if (!s.failed) {
+		cfgpos_record(&s, 1, 1);
+		cfgpos_value(&s, 0);
+	}
+	free(s.path);
+	if (s.failed) {
+		for (size_t i = 0; i < pos->n; i++)
+			free(pos->v[i].path);
+		free(pos->v);
+		pos->v = NULL;
+		pos->n = pos->cap = 0;
+		return -1;
+	}
+	qsort(pos->v, pos->n, sizeof(*pos->v), cfgpos_cmp);
+	return 0;
+}
+
 struct cfgpos *cfgpos_build(const char *text)
 {
 	struct cfgpos *pos = calloc(1, sizeof(*pos));
-	struct cfgpos_scan s = {.p = text, .line_start = text, .line = 1, .pos = pos};
 	if (pos == NULL)
 		return NULL;
-	cfgpos_append(&s, "", 0);
-	if (s.failed) {
+	if (cfgpos_index(pos, text) != 0) {
 		free(pos);
 		return NULL;
 	}
-	cfgpos_record(&s, 1, 1);
-	cfgpos_value(&s, 0);
-	free(s.path);
-	if (s.failed) {
-		cfgpos_free(pos);
-		return NULL;
-	}
-	qsort(pos->v, pos->n, sizeof(*pos->v), cfgpos_cmp);
+	return pos;
+}
+
+struct cfgpos *cfgpos_lazy(const char *text)
+{
+	struct cfgpos *pos = calloc(1, sizeof(*pos));
+	if (pos != NULL)
+		pos->text = text;
 	return pos;
 }
 
@@ -274,6 +295,15 @@ int cfgpos_lookup(const struct cfgpos *pos, const char *path, int *line, int *co
 {
 	if (pos == NULL)
 		return -1;
+	if (pos->text != NULL) {
+		/* The first lookup builds the index: a valid config never pays for it. The
+		 * object is the caller's (never defined const), so filling it in is sound. */
+		struct cfgpos *lazy = (struct cfgpos *)pos;
+		const char *text = lazy->text;
+		lazy->text = NULL;
+		if (cfgpos_index(lazy, text) != 0)
+			return -1;
+	}
 	struct cfgpos_entry key = {.path = (char *)path};
 	const struct cfgpos_entry *hit = bsearch(&key, pos->v, pos->n, sizeof(*pos->v), cfgpos_cmp);
 	if (hit == NULL)
