@@ -212,9 +212,10 @@ START_TEST(timed_out_runs_are_lost_not_latency)
 	ck_assert_ptr_nonnull(l);
 	ck_assert_int_eq(sscanf(l, "\nlatency min/median/max = %lf/%lf/%lf ms", &min, &med, &max),
 	                 3);
-	/* two quick runs: the 300ms of the one that timed out are in none of the three */
+	/* two quick runs: the 300ms of the one that timed out are in none of the three (a run
+	 * that passed ended within its 300ms timeout, whatever the machine's load) */
 	ck_assert(min <= med && med <= max);
-	ck_assert_msg(max < 150, "max %f", max);
+	ck_assert_msg(max < 300, "max %f", max);
 	double off = med - (min + max) / 2; /* the median of two, as printed to 1us */
 	ck_assert_msg(off < 0.002 && off > -0.002, "%f %f %f", min, med, max);
 	/* --json: the summary says so too */
