@@ -12,6 +12,7 @@
 
 #include "../lib/cfgread.h"
 #include "http_priv.h"
+#include "http_regex.h"
 
 const char *const http_keys[] = {
         "url",
@@ -229,97 +230,8 @@ static int http_host(struct config_error *err, const json_t *obj, struct http_ch
 	return (h->host = strdup(s)) != NULL ? 1 : -1;
 }
 
-#define HTTP_REGEX_MAX_COPIES 1000
-#define HTTP_REGEX_MAX_LEN    256
-#define HTTP_REGEX_MAX_OPS    16
-
-static double http_regex_mul(double a, double b)
-{
-	double v = a * b;
-	return v > 1e12 ? 1e12 : v;
-}
-
-/* How many atoms an extended regular expression expands to once its bounded
- * repetitions and its "+" are copied out, as glibc's regcomp does (an upper estimate:
- * alternatives add up). */
-static double http_regex_copies(const char *s)
-{
-	double sum[64] = {0}, last[64] = {0};
-	int depth = 0;
-
-	for (const char *p = s; *p != '\0'; p++) {
-		double atom = 1;
-		switch (*p) {
-		case '(':
-			if (depth < 63) {
-				depth++;
-				sum[depth] = last[depth] = 0;
-			}
-			continue;
-		case ')':
-			if (depth == 0)
-				break;
-			atom = sum[depth] > 1 ? sum[depth] : 1;
-			depth--;
-			break;
-		case '+':
-			/* regcomp writes "x+" as "xx*": one more copy, doubled by each further + */
-			sum[depth] += last[depth];
-			last[depth] = http_regex_mul(last[depth], 2);
-			if (sum[depth] > 1e12)
-				sum[depth] = 1e12;
-			continue;
-		case '*':
-		case '?':
-		case '|':
-			continue;
-		case '{': {
-			char *end;
-			unsigned long lo = strtoul(p + 1, &end, 10), hi = lo;
-			if (*end == ',')
-				hi = isdigit((unsigned char)end[1]) ? strtoul(end + 1, &end, 10)
-				                                    : lo + 1;
-			if (*end != '}')
-				break; /* regcomp says what is wrong */
-			p = end;
-			if (hi > 1) {
-				sum[depth] += http_regex_mul(last[depth], (double)hi - 1);
-				last[depth] = http_regex_mul(last[depth], (double)hi);
-			}
-			continue;
-		}
-		case '\\':
-			if (p[1] != '\0')
-				p++;
-			break;
-		case '[': {
-			const char *q = p + 1;
-			if (*q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			for (; *q != '\0' && *q != ']'; q++)
-				if (q[0] == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
-					const char *close = strchr(q + 2, q[1]);
-					if (close != NULL && close[1] == ']')
-						q = close + 1;
-				}
-			p = *q != '\0' ? q : q - 1;
-			break;
-		}
-		default:
-			break;
-		}
-		last[depth] = atom;
-		sum[depth] += atom;
-		if (sum[depth] > 1e12)
-			sum[depth] = 1e12;
-	}
-	/* Groups left open still count: regcomp copies them before it finds them unclosed. */
-	for (; depth > 0; depth--)
-		sum[depth - 1] += sum[depth];
-	return sum[0];
-}
+#define HTTP_REGEX_MAX_LEN 256
+#define HTTP_REGEX_MAX_OPS 16
 
 static int http_body_rules(struct config_error *err, const json_t *obj, struct http_check *h)
 {
@@ -352,6 +264,7 @@ static int http_body_rules(struct config_error *err, const json_t *obj, struct h
 	if (rc < 0)
 		bad++;
 	size_t ops = 0;
+	char why[256];
 	for (const char *q = s; rc > 0 && *q != '\0'; q++)
 		ops += *q == '*' || *q == '+' || *q == '?' || *q == '{';
 	if (rc > 0 && (strlen(s) > HTTP_REGEX_MAX_LEN || ops > HTTP_REGEX_MAX_OPS)) {
@@ -361,17 +274,13 @@ static int http_body_rules(struct config_error *err, const json_t *obj, struct h
 		           "longer than %d bytes or more than %d repetition operators",
 		           HTTP_REGEX_MAX_LEN, HTTP_REGEX_MAX_OPS);
 		bad++;
-	} else if (rc > 0 && http_regex_copies(s) > HTTP_REGEX_MAX_COPIES) {
-		/* glibc's regcomp copies a bounded repetition's atom that many times: nested
-		 * bounds ("(a{1000}){1000}") would take gigabytes to compile. */
-		cfgerr_add(err, "expect_body_regex",
-		           "its repetition counts expand to more than %d copies of its atoms",
-		           HTTP_REGEX_MAX_COPIES);
+	} else if (rc > 0 && http_regex_check(s, why, sizeof(why)) != 0) {
+		/* counted repetitions copied out by regcomp, back-references: see http_regex.c */
+		cfgerr_add(err, "expect_body_regex", "\"%s\": %s", s, why);
 		bad++;
 	} else if (rc > 0) {
 		int ec = regcomp(&h->regex, s, REG_EXTENDED | REG_NOSUB);
 		if (ec != 0) {
-			char why[128];
 			regerror(ec, &h->regex, why, sizeof(why));
 			cfgerr_add(err, "expect_body_regex",
 			           "invalid POSIX extended regular expression \"%s\": %s", s, why);

@@ -22,11 +22,86 @@ static const struct tl_probe_case config_cases[] = {
          "test: expect_body_regex: invalid POSIX extended regular "
          "expression \"(unclosed\": ",
          TL_PREFIX},
-        /* Nested bounds would take regcomp gigabytes (found by fuzzing); one is fine. */
+        /* regcomp copies what a count or "+" repeats, and loops over what matches the
+         * empty string: large or nested counts, and repeated empty matches, took it
+         * seconds to gigabytes, or forever (found by fuzzing). */
         {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(a{1000}){1000}\"}",
-         "test: expect_body_regex: its repetition counts expand to more than 1000 copies",
+         "test: expect_body_regex: \"(a{1000}){1000}\": byte 2: count 1000 in {1000} is more than "
+         "16",
+         TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"a{17,}\"}",
+         "test: expect_body_regex: \"a{17,}\": byte 1: count 17 in {17,} is more than 16",
+         TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(a{2}){3}\"}",
+         "test: expect_body_regex: \"(a{2}){3}\": byte 6: {3} repeats something that already holds "
+         "a counted repetition {...}: they cannot be nested",
+         TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"a{2}{3}\"}",
+         "test: expect_body_regex: \"a{2}{3}\": byte 4: {3} repeats something that already holds",
          TL_PREFIX},
-        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"x(a{100}){5}\"}", NULL,
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"x((a|b{2})+){4}\"}",
+         "test: expect_body_regex: \"x((a|b{2})+){4}\": byte 12: {4} repeats something that "
+         "already holds",
+         TL_PREFIX},
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": "
+         "\"(x(((((((y+)+)+)+)+)+)+)){4}\"}",
+         "test: expect_body_regex: \"(x(((((((y+)+)+)+)+)+)+)){4}\": more than 256 atoms and "
+         "operators once its repetitions are copied out",
+         TL_PREFIX},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(ok)\\\\1\"}",
+         "test: expect_body_regex: \"(ok)\\1\": byte 4: back-reference \\1: not part of POSIX "
+         "extended regular expressions",
+         TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"((x*)*){0,999}\"}",
+         "test: expect_body_regex: \"((x*)*){0,999}\": byte 5: * repeats something that can match "
+         "the empty string",
+         TL_PREFIX},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"((^|$)*\\\\b)*\"}",
+         "test: expect_body_regex: \"((^|$)*\\b)*\": byte 6: * repeats something that can match "
+         "the empty string",
+         TL_PREFIX},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"((^|$)(^|$))+\"}",
+         "test: expect_body_regex: \"((^|$)(^|$))+\": byte 12: + repeats something that can match "
+         "the empty string",
+         TL_PREFIX},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(x|y*){2}\"}",
+         "test: expect_body_regex: \"(x|y*){2}\": byte 6: {2} repeats something that can match the "
+         "empty string",
+         TL_PREFIX},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(x|)?\"}",
+         "test: expect_body_regex: \"(x|)?\": byte 4: ? repeats something that can match the empty "
+         "string",
+         TL_PREFIX},
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(^|$)(^|$)(^|$)(^|$)(^|$)\"}",
+         "test: expect_body_regex: \"(^|$)(^|$)(^|$)(^|$)(^|$)\": byte 21: more than 8 anchors",
+         TL_PREFIX},
+        /* Common patterns, and the largest counts, are accepted. */
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"^(ab|cd)+ "
+         "([0-9]+\\\\.){3}[0-9]+(:[0-9]+)?$\"}",
+         NULL, TL_EXACT},
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"\\\"status\\\": *\\\"ok\\\"\"}",
+         NULL, TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"^OK$\"}", NULL,
+         TL_EXACT},
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"version [0-9]+\\\\.[0-9]+\"}",
+         NULL, TL_EXACT},
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"x[0-9a-f]{16}b{0,16}\"}", NULL,
+         TL_EXACT},
+        {"http",
+         "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": "
+         "\"^[[:digit:]]{4}-[0-9]{2}-[0-9]{2}$\"}",
+         NULL, TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(ab|cd){1,16}\"}", NULL,
+         TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"a\\\\\\\\1\"}", NULL,
+         TL_EXACT},
+        {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_body_regex\": \"(x*y){16}\"}", NULL,
          TL_EXACT},
         {"http", "{\"url\": \"http://127.0.0.1/\", \"expect_status\": [200, 600]}",
          "test: expect_status[1]: expected a status 100-599 or a range "
