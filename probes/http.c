@@ -15,35 +15,6 @@
 #include "probe_limits.h"
 
 #define HTTP_SNIPPET 48 /* body bytes quoted in a failure's detail */
-#define HTTP_POOL    32 /* idle easy handles kept for the next runs */
-
-/* Easy handles of finished runs, reset, for the next run of any check: curl_easy_reset
- * and the options cost a third of curl_easy_init, setting up and curl_easy_cleanup, and
- * the pool stays as small as the number of runs that overlap (a kept handle holds about
- * 9 KiB). Emptied when the last check holding a multi lets go (http_release). */
-static CURL *http_pool[HTTP_POOL];
-static size_t http_npool;
-static size_t http_holders; /* checks holding a multi (h->loop) */
-
-static CURL *http_easy_get(void)
-{
-	return http_npool > 0 ? http_pool[--http_npool] : curl_easy_init();
-}
-
-/* The handle forgets the run: options, the check's share (whose TLS sessions must stay
- * that check's), error buffer. */
-static void http_easy_put(CURL *e)
-{
-	if (e == NULL)
-		return;
-	if (http_npool == HTTP_POOL || http_holders == 0) {
-		curl_easy_cleanup(e);
-		return;
-	}
-	curl_easy_setopt(e, CURLOPT_SHARE, (CURLSH *)NULL);
-	curl_easy_reset(e);
-	http_pool[http_npool++] = e;
-}
 
 /* Bind the source address of the socket's family before curl connects it, exactly as
  * the tcp probe does (net_bind_source): the same rules and the same errors. */
@@ -381,7 +352,7 @@ static void http_cancel(struct probe *p)
 	 * inside a curl callback (curlev reports only after curl has returned). */
 	curlev_remove(h->xfer);
 	h->xfer = NULL;
-	http_easy_put(h->easy);
+	curl_easy_cleanup(h->easy);
 	h->easy = NULL;
 	free(h->body);
 	h->body = NULL;
@@ -498,9 +469,6 @@ static void http_release(struct probe *p)
 	curlev_drop(h->loop);
 	h->loop = NULL;
 	h->loop_base = NULL;
-	if (--http_holders == 0)
-		while (http_npool > 0)
-			curl_easy_cleanup(http_pool[--http_npool]);
 }
 
 static void http_start(struct probe *p, struct event_base *base, const struct timeval *deadline)
@@ -523,9 +491,11 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 			return;
 		}
 		h->loop_base = base;
-		http_holders++;
 	}
-	h->easy = http_easy_get();
+	/* A new easy handle for every run: handing a finished run's handle, reset, to the
+	 * next saved a third of setting one up, but lost part of an earlier request's state
+	 * inside libcurl 7.88 (LeakSanitizer, test_http.sh). */
+	h->easy = curl_easy_init();
 	if (h->easy != NULL && http_setopts(p) == 0 &&
 	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)
 		return;
