@@ -180,22 +180,28 @@ static void engine_check_fire(evutil_socket_t fd, short what, void *arg)
 	engine_check_start(ec, &ec->runs[0]);
 }
 
-/* A spare probe for an overlapping run, built from the check's config on first need. */
-static struct probe *engine_check_spare(struct engine_check *ec, struct engine_run *run)
+/* A probe of the check, built from its config (the first with the check, the spares for
+ * overlapping runs on first need); NULL, logged, when it cannot be built. */
+static struct probe *engine_check_probe(struct engine_check *ec)
 {
 	struct config_error err;
 
-	if (run->probe != NULL)
-		return run->probe;
 	config_error_init(&err, ec->es->eng->opts.config_file, NULL);
-	run->probe = check_cfg_probe(ec->cfg, ec->es->cfg->name, &err);
+	struct probe *p = check_cfg_probe(ec->cfg, ec->es->cfg->name, &err);
 	for (size_t k = 0; k < err.nmsgs; k++)
 		log_err("%s: %s", ec->cfg->path, err.msgs[k]);
 	config_error_free(&err);
-	if (run->probe != NULL) {
-		run->probe->no_facts = true;
-		probe_set_done(run->probe, engine_check_done, ec);
-	} else
+	if (p == NULL)
+		return NULL;
+	p->no_facts = true; /* read only by `healthd probe` */
+	probe_set_done(p, engine_check_done, ec);
+	return p;
+}
+
+/* A spare probe for an overlapping run, built on first need. */
+static struct probe *engine_check_spare(struct engine_check *ec, struct engine_run *run)
+{
+	if (run->probe == NULL && (run->probe = engine_check_probe(ec)) == NULL)
 		log_err("%s: cannot build a probe for an overlapping run", ec->cfg->path);
 	return run->probe;
 }
@@ -230,7 +236,6 @@ static void engine_check_look(evutil_socket_t fd, short what, void *arg)
 static int engine_check_init(struct engine_check *ec)
 {
 	struct engine *eng = ec->es->eng;
-	struct config_error err;
 
 	/* fall may be up to 1000: a hung service never gets more than a few of our
 	 * connections at once. */
@@ -243,17 +248,9 @@ static int engine_check_init(struct engine_check *ec)
 	ec->look = evtimer_new(eng->base, engine_check_look, ec);
 	if (ec->runs == NULL || ec->timer == NULL || ec->look == NULL)
 		return -1;
-	config_error_init(&err, eng->opts.config_file, NULL);
-	ec->probe = check_cfg_probe(ec->cfg, ec->es->cfg->name, &err);
-	for (size_t k = 0; k < err.nmsgs; k++)
-		log_err("%s: %s", ec->cfg->path, err.msgs[k]);
-	config_error_free(&err);
-	if (ec->probe == NULL)
-		return -1;
+	ec->probe = engine_check_probe(ec);
 	ec->runs[0].probe = ec->probe;
-	ec->probe->no_facts = true; /* read only by `healthd probe` */
-	probe_set_done(ec->probe, engine_check_done, ec);
-	return 0;
+	return ec->probe != NULL ? 0 : -1;
 }
 
 /* Stop the check's runs without reporting them, and its timers. */
