@@ -61,6 +61,7 @@ struct hm_state {
 	enum hm_assert as; /* HM_CHECK */
 	int out, alt;      /* HM_SPLIT follows both */
 	bool dup;          /* built in a copy of a repetition, as regcomp's duplicate_tree */
+	bool kept;         /* HM_CHECK: regcomp enforces it on its own (see hm_build) */
 };
 
 struct http_match {
@@ -357,7 +358,7 @@ static int hm_state_new(struct http_match *m, enum hm_op op, int out, int alt, b
 			return -1;
 		m->st = grown;
 	}
-	m->st[m->nst] = (struct hm_state){op, -1, HM_BEGIN, out, alt, dup};
+	m->st[m->nst] = (struct hm_state){op, -1, HM_BEGIN, out, alt, dup, false};
 	return m->nst++;
 }
 
@@ -397,9 +398,11 @@ static int hm_build_opt(struct http_match *m, const struct hm_node *nodes, int n
 
 /* The NFA of node N followed by state NEXT; its first state, or -1 (too big, no memory).
  * DUP: N is inside a copy regcomp made of a repeated piece (every copy but the first).
- * regcomp carries an anchor's condition onto the states after it unless the state right
- * after it is such a copy (calc_eclosure_iter): there glibc ignores the anchor, and so
- * does this matcher ("(\\<y|a){2}" matches "ay"). */
+ * regcomp carries an anchor's condition onto the states after it, up to the next one
+ * that reads a byte, unless the state right after the anchor is such a copy
+ * (calc_eclosure_iter): such an anchor is not "kept", and glibc ignores it unless an
+ * anchor kept before it, with no byte read between, carries it along ("(\\<y|a){2}"
+ * matches "ay"). hm_add does the same. */
 static int hm_build(struct http_match *m, const struct hm_node *nodes, int n, int next, bool dup)
 {
 	const struct hm_node *nd = &nodes[n];
@@ -415,10 +418,10 @@ static int hm_build(struct http_match *m, const struct hm_node *nodes, int n, in
 			m->st[s].set = nd->set;
 		return s;
 	case HM_ASSERT:
-		if (m->st[next].dup)
-			return next;
-		if ((s = hm_state_new(m, HM_CHECK, next, -1, dup)) >= 0)
+		if ((s = hm_state_new(m, HM_CHECK, next, -1, dup)) >= 0) {
 			m->st[s].as = nd->as;
+			m->st[s].kept = !m->st[next].dup;
+		}
 		return s;
 	case HM_CAT:
 		return hm_build_list(m, nodes, nd->kid, next, dup);
@@ -471,8 +474,8 @@ struct http_match *http_match_new(const char *pattern, char *why, size_t whylen)
 		size_t n = (size_t)m->nst;
 		m->cur = malloc(n * sizeof(*m->cur));
 		m->nxt = malloc(n * sizeof(*m->nxt));
-		m->stack = malloc(2 * n * sizeof(*m->stack));
-		m->mark = calloc(2 * n, sizeof(*m->mark));
+		m->stack = malloc(4 * n * sizeof(*m->stack));
+		m->mark = calloc(4 * n, sizeof(*m->mark));
 		if (m->cur == NULL || m->nxt == NULL || m->stack == NULL || m->mark == NULL)
 			hm_fail(&ps, "out of memory");
 	}
@@ -513,17 +516,22 @@ static bool hm_holds(enum hm_assert as, int prev, int next, bool nl_in)
 	return false;
 }
 
-/* Pushes state S, reached with FLAG (1: through a "$" before a newline), unless it was
- * already reached as well or better. A state that reads a byte does not care how it was
- * reached: it is kept once, as flag 0. */
-static void hm_push(struct http_match *m, int *top, int s, int flag)
+/* Pushes state S, reached with FLAG (1: through a "$" before a newline) and ARMED (an
+ * anchor kept was passed: every anchor from there on holds or the thread ends), unless
+ * it was already reached as well or better (flag and armed 0 are better: they let more
+ * through). A state that reads a byte does not care how it was reached. */
+static void hm_push(struct http_match *m, int *top, int s, int flag, int armed)
 {
 	if (m->st[s].op == HM_CHAR)
-		flag = 0;
-	if (m->mark[2 * s] == m->stamp || m->mark[2 * s + flag] == m->stamp)
-		return;
-	m->mark[2 * s + flag] = m->stamp;
-	m->stack[(*top)++] = 2 * s + flag;
+		flag = armed = 0;
+	if (m->st[s].op == HM_MATCH)
+		armed = 0;
+	for (int a = 0; a <= armed; a++)
+		for (int f = 0; f <= flag; f++)
+			if (m->mark[4 * s + 2 * a + f] == m->stamp)
+				return;
+	m->mark[4 * s + 2 * armed + flag] = m->stamp;
+	m->stack[(*top)++] = 4 * s + 2 * armed + flag;
 }
 
 /* Adds state S and all it reaches without reading a byte (splits, assertions that hold
@@ -539,27 +547,29 @@ static bool hm_add(struct http_match *m, int *list, int *n, int s, int prev, int
 {
 	int top = 0;
 
-	hm_push(m, &top, s, 0);
+	hm_push(m, &top, s, 0, 0);
 	while (top > 0) {
-		int e = m->stack[--top], flag = e & 1;
-		const struct hm_state *st = &m->st[e >> 1];
+		int e = m->stack[--top], flag = e & 1, armed = e >> 1 & 1;
+		const struct hm_state *st = &m->st[e >> 2];
 		switch (st->op) {
 		case HM_MATCH:
 			if (flag == 0)
 				return true;
 			break;
 		case HM_CHAR:
-			list[(*n)++] = e >> 1;
+			list[(*n)++] = e >> 2;
 			break;
 		case HM_SPLIT:
-			hm_push(m, &top, st->alt, flag);
-			hm_push(m, &top, st->out, flag);
+			hm_push(m, &top, st->alt, flag, armed);
+			hm_push(m, &top, st->out, flag, armed);
 			break;
 		case HM_CHECK:
-			if (hm_holds(st->as, prev, next, nl_in))
-				hm_push(m, &top, st->out, flag);
+			if (!st->kept && !armed)
+				hm_push(m, &top, st->out, flag, 0); /* ignored, as by glibc */
+			else if (hm_holds(st->as, prev, next, nl_in))
+				hm_push(m, &top, st->out, flag, 1);
 			else if (st->as == HM_LINE_END && next == '\n')
-				hm_push(m, &top, st->out, 1);
+				hm_push(m, &top, st->out, 1, 1);
 			break;
 		}
 	}
@@ -569,7 +579,7 @@ static bool hm_add(struct http_match *m, int *list, int *n, int s, int prev, int
 static void hm_next_stamp(struct http_match *m)
 {
 	if (++m->stamp == 0) { /* wrapped: no state may look already visited */
-		memset(m->mark, 0, 2 * (size_t)m->nst * sizeof(*m->mark));
+		memset(m->mark, 0, 4 * (size_t)m->nst * sizeof(*m->mark));
 		m->stamp = 1;
 	}
 }

@@ -64,6 +64,11 @@ static const struct match_case cases[] = {
         {"a$.b", "axb", 0, false},
         {"a$", "a\n", 0, false},
         {".\\`b", "\nb", 0, false},
+        /* and: an anchor right before a copy regcomp made of a repeated piece is
+         * ignored, unless an anchor before it carries it along */
+        {"(\\<y|a){2}", "ay", 0, true},
+        {"(\\<y|a)(\\<y|a)", "ay", 0, false},
+        {"((\\.)|a\\'\\B){2}.", "a\0 aaxxa", 9, false},
         {"a)b", "xa)b", 0, true}, /* an unmatched ")" is a character */
         {"a)b", "ab", 0, false},
         {"[]a]x", "]x", 0, true},
@@ -121,15 +126,16 @@ static void gen_add(char *buf, size_t cap, const char *s)
 /* A random pattern over a small alphabet, up to DEPTH groups deep. */
 static void gen_pattern(char *buf, size_t cap, int depth)
 {
-	static const char *const atoms[] = {"a", "b",   ".",   "\n",  "[^a]",        "\\w", "\\W",
-	                                    "_", " ",   "\\b", "\\B", "\\<",         "\\>", "^",
-	                                    "$", "\\`", "\\'", ")",   "[[:space:]]", "\\."};
+	static const char *const atoms[] = {
+	        "a",           "b",   ".",      "\n",   "[^a]", "\\w",      "\\W",  "_",   " ",
+	        "\\b",         "\\B", "\\<",    "\\>",  "^",    "$",        "\\`",  "\\'", ")",
+	        "[[:space:]]", "\\.", "\\`\\'", "[]a]", "x{2}", "(a|\\<)b", "\\w+", "$\n", "\n^"};
 	static const char *const ops[] = {"*", "+", "?", "{2}", "{0,2}", "{1,}", "{,3}"};
 	int pieces = 1 + (int)gen_next(4);
 
 	for (int i = 0; i < pieces; i++) {
-		unsigned k = gen_next(depth > 0 ? 24 : 20);
-		if (k >= 20) {
+		unsigned k = gen_next(depth > 0 ? 31 : 27);
+		if (k >= 27) {
 			gen_add(buf, cap, "(");
 			gen_pattern(buf, cap, depth - 1);
 			if (gen_next(2) == 0) {
@@ -159,6 +165,11 @@ START_TEST(test_generated)
 		char pat[128] = "", why[256];
 		regex_t re;
 		gen_pattern(pat, sizeof(pat), 2);
+		if (gen_next(3) == 0) { /* the whole repeated: anchors in copies */
+			char t[sizeof(pat)];
+			snprintf(t, sizeof(t), "(%s){%u,%u}", pat, gen_next(2), 2 + gen_next(2));
+			memcpy(pat, t, sizeof(pat));
+		}
 		if (http_regex_check(pat, why, sizeof(why)) != 0)
 			continue; /* refused when the config is loaded */
 		if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) != 0)
@@ -167,7 +178,7 @@ START_TEST(test_generated)
 		ck_assert_msg(m != NULL, "/%s/ not built: %s", pat, why);
 		patterns++;
 		for (int b = 0; b < 40; b++) {
-			char body[16];
+			char body[24];
 			size_t len = gen_next(sizeof(body));
 			for (size_t i = 0; i < len; i++)
 				body[i] = alphabet[gen_next(sizeof(alphabet))];
