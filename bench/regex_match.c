@@ -66,7 +66,8 @@ int main(void)
 
 	if (body == NULL)
 		return 1;
-	printf("| pattern | body | matcher | result | CPU | peak RSS so far |\n|---|---|---|---|---|---|\n");
+	printf("| pattern | body | matcher | result | CPU | peak RSS so far "
+	       "|\n|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < 3; i++) {
 		memset(body, 'a', sizes[i]); /* ".+x" scans to the end from every byte */
 		if (sizes[i] <= (64 << 10))
