@@ -166,9 +166,10 @@ START_TEST(test_generated)
 		regex_t re;
 		gen_pattern(pat, sizeof(pat), 2);
 		if (gen_next(3) == 0) { /* the whole repeated: anchors in copies */
-			char t[sizeof(pat)];
+			char t[sizeof(pat) + 32];
 			snprintf(t, sizeof(t), "(%s){%u,%u}", pat, gen_next(2), 2 + gen_next(2));
-			memcpy(pat, t, sizeof(pat));
+			if (strlen(t) < sizeof(pat))
+				memcpy(pat, t, strlen(t) + 1);
 		}
 		if (http_regex_check(pat, why, sizeof(why)) != 0)
 			continue; /* refused when the config is loaded */
