@@ -186,6 +186,19 @@ static void http_facts(struct probe *p)
 	probe_fact(p, "first_byte_ms", http_ms(e, CURLINFO_STARTTRANSFER_TIME_T));
 }
 
+/* Whether the body kept matches expect_body_regex: in one pass (http_match.c), or by
+ * regexec for a pattern that matcher does not build. */
+static bool http_body_matches(struct http_check *h)
+{
+	const char *body = h->body != NULL ? h->body : "";
+
+	if (h->match != NULL)
+		return http_match_run(h->match, body, h->bodylen);
+	regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)h->bodylen};
+	/* REG_STARTEND: a NUL inside the body does not end the text to match. */
+	return regexec(&h->regex, body, 1, &m, REG_STARTEND) == 0;
+}
+
 /* A complete answer, or as much of it as was needed: judge status, then body. */
 static void http_judge(struct probe *p)
 {
@@ -208,9 +221,7 @@ static void http_judge(struct probe *p)
 		return;
 	}
 	if (h->regex_src != NULL) {
-		regmatch_t m = {.rm_so = 0, .rm_eo = (regoff_t)h->bodylen};
-		/* REG_STARTEND: a NUL inside the body does not end the text to match. */
-		if (regexec(&h->regex, h->body != NULL ? h->body : "", 1, &m, REG_STARTEND) != 0) {
+		if (!http_body_matches(h)) {
 			probe_done(
 			        p, PR_BODY_MISMATCH,
 			        "HTTP %ld from %s: body does not match /%s/ in %zu bytes%s: \"%s\"",

@@ -288,6 +288,11 @@ static int http_body_rules(struct config_error *err, const json_t *obj, struct h
 		} else if ((h->regex_src = strdup(s)) == NULL) {
 			regfree(&h->regex);
 			bad++;
+		} else {
+			/* regexec tries the pattern from every byte: quadratic in the body for a
+			 * pattern that scans far and fails. NULL (a pattern the one-pass matcher
+			 * does not build) keeps regexec. */
+			h->match = http_match_new(s, why, sizeof(why));
 		}
 	}
 	if (h->head && (h->expect != NULL || h->regex_src != NULL)) {
@@ -503,6 +508,7 @@ void http_config_free(struct http_check *h)
 	free(h->expect);
 	if (h->regex_src != NULL)
 		regfree(&h->regex);
+	http_match_free(h->match);
 	free(h->regex_src);
 	for (size_t i = 0; h->headers != NULL && h->headers[i] != NULL; i++)
 		free(h->headers[i]);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "curlev.h"
+#include "http_match.h"
 #include "probe.h"
 #include "tls_ca.h"
 
@@ -29,8 +30,9 @@ struct http_check {
 	char status_text[96]; /* "200-399", "200, 204": for details */
 	char *expect;         /* expect_body */
 	size_t expectlen;
-	char *regex_src; /* expect_body_regex as written */
-	regex_t regex;   /* compiled when regex_src is set */
+	char *regex_src;          /* expect_body_regex as written */
+	regex_t regex;            /* compiled when regex_src is set */
+	struct http_match *match; /* the same, matched in one pass; NULL: regexec */
 	size_t max_body;
 	char **headers;   /* "Name: value", NULL-terminated; NULL when none */
 	char *host;       /* Host header override */

@@ -60,13 +60,14 @@ EOF
 	nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" </dev/null >>"$d/stdout.log" 2>&1 &
 	# shellcheck disable=SC2034 # lib.sh's cleanup stops it
 	NGINX_PID=$!
-	# shellcheck disable=SC2013 # one port per line
-	for port in $(awk '$1 == "listen" { sub(/;$/, "", $2); n = split($2, a, ":"); print a[n] }' "$d/nginx.conf"); do
-		if ! wait_tcp 127.0.0.1 "$port" 5; then
-			echo "nginx did not start listening on 127.0.0.1:$port" >&2
+	# every "listen ADDR:PORT" (or ":PORT", "PORT": 127.0.0.1)
+	while read -r addr port; do
+		if ! wait_tcp "$addr" "$port" 5; then
+			echo "nginx did not start listening on $addr:$port" >&2
 			return 1
 		fi
-	done
+	done < <(awk '$1 == "listen" { sub(/;$/, "", $2); n = split($2, a, ":")
+		print (n == 2 ? a[1] : "127.0.0.1"), a[n] }' "$d/nginx.conf")
 }
 
 # http_make_certs NAME: a CA, and a server certificate it signs for NAME (and for
