@@ -2,16 +2,17 @@
 # BIRD static mode: a withdrawal never waits for the batch window, and a flapping service
 # still costs a bounded number of configures. One real BIRD 2 (no peer: what counts is
 # what that BIRD's `show route` has):
-#   (a) batch 3s, configure_gap 0: a service that fails is gone from BIRD well within the
-#       window (under 1.5 s from healthd's "-> DOWN" log line), while a service that comes
-#       back waits for it (at least 2.5 s from its "-> UP" line);
+#   (a) batch 5s, configure_gap 0: a service that fails is gone from BIRD well within the
+#       window (under 2.5 s from healthd's "-> DOWN" log line), while a service that comes
+#       back waits for it (at least 4 s from its "-> UP" line);
 #   (b) the same config, a service flapping every 300 ms for 8 s: configures stay at one
 #       per batch window (the bound when configure_gap is 0);
 #   (c) the defaults (batch 100ms, configure_gap 1s): the same storm costs at most one
 #       configure per second, and the route ends as the service; a single withdrawal after
-#       a quiet spell is at BIRD within 1 s of its log line.
+#       a quiet spell is at BIRD within 2 s of its log line.
 # The times are measured from healthd's own millisecond stamps (TZ=UTC) to this script
-# seeing the route gone in `birdc show route` (polled every 50 ms): generous bounds.
+# seeing the route gone in `birdc show route` (polled every 50 ms; under load one birdc
+# run can take half a second, healthd itself needs tens of ms): generous bounds.
 #
 #   HEALTHD=/abs/path/healthd bash tests/integration/test_bird_static_fast.sh
 set -u
@@ -141,7 +142,7 @@ hd_config() { # SPEAKER_EXTRA
 }
 EOF
 }
-hd_config ', "batch": "3s", "configure_gap": "0s"' >"$T/slow-batch.json"
+hd_config ', "batch": "5s", "configure_gap": "0s"' >"$T/slow-batch.json"
 hd_config '' >"$T/defaults.json"
 for f in slow-batch defaults; do
 	if "$HEALTHD" check -c "$T/$f.json" >/dev/null 2>"$T/check.err"; then
@@ -169,17 +170,17 @@ storm() {
 	printf '%d %d %s\n' "$((tr1 - tr0))" "$((cf1 - cf0))" "$(since "$t0")"
 }
 
-# ---- (a) batch 3s, configure_gap 0 --------------------------------------------------------
+# ---- (a) batch 5s, configure_gap 0 --------------------------------------------------------
 start_healthd "$T/slow-batch.json"
 if until_route present "$SOLO" 15 && until_route present "$STORM" 5; then ok "(a) both services announced at BIRD"; else not_ok "(a) both services announced at BIRD" "BIRD has: $(spk_routes)"; fi
-sleep 3.5 # the last window closes: nothing in flight, the quiet spell of an operator's day
+sleep 5.5 # the last window closes: nothing in flight, the quiet spell of an operator's day
 solo_down
 if line=$(log_wait 'service solo: .* -> DOWN' 1 10) && until_route absent "$SOLO" 10; then
 	d=$(awk -v a="$(stamp_of "$line")" -v b="$SEEN" 'BEGIN { printf "%.3f", b - a }')
-	if le "$d" 1.5; then
-		ok "(a) the withdrawal is at BIRD ${d}s after healthd decided it, not after the 3s window"
+	if le "$d" 2.5; then
+		ok "(a) the withdrawal is at BIRD ${d}s after healthd decided it, not after the 5s window"
 	else
-		not_ok "(a) the withdrawal is at BIRD within 1.5s of the decision (batch 3s)" "took ${d}s"
+		not_ok "(a) the withdrawal is at BIRD within 2.5s of the decision (batch 5s)" "took ${d}s"
 	fi
 else
 	not_ok "(a) solo goes down and leaves BIRD" "BIRD has: $(spk_routes)"
@@ -187,24 +188,24 @@ fi
 solo_up || not_ok "(a) the solo listener restarts"
 if line=$(log_wait 'service solo: .* -> UP' 2 10) && until_route present "$SOLO" 10; then
 	d=$(awk -v a="$(stamp_of "$line")" -v b="$SEEN" 'BEGIN { printf "%.3f", b - a }')
-	if le 2.5 "$d"; then
+	if le 4 "$d"; then
 		ok "(a) the announcement waits for the window: at BIRD ${d}s after healthd decided it"
 	else
-		not_ok "(a) the announcement waits for the 3s window" "at BIRD after ${d}s"
+		not_ok "(a) the announcement waits for the 5s window" "at BIRD after ${d}s"
 	fi
 else
 	not_ok "(a) solo comes back at BIRD" "BIRD has: $(spk_routes)"
 fi
-sleep 3.5
+sleep 5.5
 
-# ---- (b) the storm with batch 3s, configure_gap 0 -----------------------------------------
-SETTLE_S=3.5
+# ---- (b) the storm with batch 5s, configure_gap 0 -----------------------------------------
+SETTLE_S=5.5
 read -r tr cf win < <(storm 8)
-bound=$(awk -v w="$win" 'BEGIN { printf "%d", w / 3 + 1 }')
+bound=$(awk -v w="$win" 'BEGIN { printf "%d", w / 5 + 1 }')
 if [ "$tr" -ge 10 ] && [ "$cf" -ge 1 ] && [ "$cf" -le "$bound" ]; then
-	ok "(b) batch 3s, gap 0: $tr state changes in ${win}s cost $cf configures (at most $bound)"
+	ok "(b) batch 5s, gap 0: $tr state changes in ${win}s cost $cf configures (at most $bound)"
 else
-	not_ok "(b) batch 3s, gap 0: at least 10 state changes, 1 to $bound configures" "$tr changes, $cf configures in ${win}s"
+	not_ok "(b) batch 5s, gap 0: at least 10 state changes, 1 to $bound configures" "$tr changes, $cf configures in ${win}s"
 fi
 if until_route present "$STORM" 5 && until_route present "$SOLO" 1; then ok "(b) after the storm both routes are at BIRD"; else not_ok "(b) after the storm both routes are at BIRD" "BIRD has: $(spk_routes)"; fi
 stop_healthd 5 || not_ok "(b) healthd stops on SIGTERM"
@@ -225,7 +226,7 @@ downs=$(count 'service solo: .* -> DOWN' "$T/healthd.err")
 solo_down
 if line=$(log_wait 'service solo: .* -> DOWN' $((downs + 1)) 10) && until_route absent "$SOLO" 10; then
 	d=$(awk -v a="$(stamp_of "$line")" -v b="$SEEN" 'BEGIN { printf "%.3f", b - a }')
-	if le "$d" 1; then ok "(c) defaults: a withdrawal after a quiet spell is at BIRD ${d}s after the decision"; else not_ok "(c) defaults: the withdrawal is at BIRD within 1s of the decision" "took ${d}s"; fi
+	if le "$d" 2; then ok "(c) defaults: a withdrawal after a quiet spell is at BIRD ${d}s after the decision"; else not_ok "(c) defaults: the withdrawal is at BIRD within 2s of the decision" "took ${d}s"; fi
 else
 	not_ok "(c) defaults: solo leaves BIRD" "BIRD has: $(spk_routes)"
 fi
