@@ -334,7 +334,8 @@ def main():
       "sleeps 5 ms so that healthd's next lines do not wake it; a deciding line that was "
       "already waiting in the FIFO gives no sample) to healthd's `writev` of the "
       "withdraw line on stdout (ExaBGP), or of `configure` on BIRD's control socket (BIRD "
-      "static mode, which waits for its `batch` window, 100 ms by default, by design), "
+      "static mode: a withdrawal waits for no `batch` window, but the include file is "
+      "written, fsynced and renamed first), "
       "from `strace -ttt --seccomp-bpf -e trace=writev` (µs, at syscall entry; only "
       "`writev` stops healthd, so nothing stops it between the two points). Reader and "
       "strace SCHED_FIFO, healthd SCHED_OTHER: %s. Wall time: a preemption of healthd "
@@ -358,7 +359,7 @@ def main():
                                                 "p90 met" if pct(vals, 90) < 1000 else "**not met**")
                 what = "to stdout"
             else:
-                verdict = "(batch window)"
+                verdict = "(file write first)"
                 what = "to `configure`"
             n_txt = "%d" % len(vals) if len(vals) == len(sel) else "%d of %d" % (len(vals), len(sel))
             if vals:

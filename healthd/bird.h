@@ -99,7 +99,10 @@ struct bird {
 	void *io_priv;
 	const struct bird_mode_ops *mode;
 	void *mode_priv;
-	bool dirty;    /* a route's told state changed since the mode last looked */
+	bool dirty; /* a route's told state changed since the mode last looked */
+	/* Among those changes, one to a route BIRD was told to announce: withdrawn, or other
+	 * attributes (on_down, on_disabled...). Mode "static" sends it without its window. */
+	bool urgent;
 	bool stopping; /* at exit */
 	bool failed;   /* at exit: BIRD refused the withdrawal */
 };

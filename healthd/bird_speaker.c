@@ -10,10 +10,20 @@
 #include "bird.h"
 #include "../lib/log.h"
 
-static int bird_changed(struct speaker *sp, const struct speaker_route *r)
+static int bird_announce(struct speaker *sp, const struct speaker_route *r)
 {
 	struct bird *b = sp->priv;
 	b->dirty = true;
+	if (r->sent != NULL) /* r->sent is still what BIRD was told: new attributes */
+		b->urgent = true;
+	return 0;
+}
+
+static int bird_withdraw(struct speaker *sp, const struct speaker_route *r)
+{
+	struct bird *b = sp->priv;
+	b->dirty = true;
+	b->urgent = true;
 	return 0;
 }
 
@@ -70,8 +80,8 @@ static void bird_gauges(struct speaker *sp)
 
 static const struct speaker_ops bird_ops = {
         .name = "bird",
-        .announce = bird_changed,
-        .withdraw = bird_changed,
+        .announce = bird_announce,
+        .withdraw = bird_withdraw,
         .flush = bird_flush,
         .reconfigure = bird_reconfigure,
         .drain = bird_drain,

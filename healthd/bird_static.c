@@ -1,11 +1,22 @@
 /* Mode "static": healthd owns include files in BIRD's configuration (bird_file.c) and
  * makes BIRD read them with "configure".
  *
- * Every configure makes BIRD re-read its whole configuration, so changes are batched:
- * the first change opens a window ("batch", 100ms by default) and everything that
- * changes in it goes into one file write and one configure; and no configure follows the
- * previous one's answer sooner than "configure_gap" (1s): checks run spread over their
- * interval, so services that fail together change state over seconds, not in one window.
+ * Every configure makes BIRD re-read its whole configuration, so changes are batched,
+ * except that a withdrawal never waits for a window: an anycast node that cannot serve
+ * must leave at once, while a route that comes back loses nothing by arriving 100ms
+ * later.
+ *  - A new announcement opens a window ("batch", 100ms by default) and everything that
+ *    changes in it goes into one file write and one configure.
+ *  - A change to a route BIRD announces (withdrawn, or other attributes: on_down,
+ *    on_disabled) is written at once and configured as soon as nothing holds the
+ *    configure back (below), taking along whatever else changed.
+ *  - What holds a configure back bounds them, however the services flap: one at a time
+ *    (the next waits for the answer), none sooner than "configure_gap" (1s) after the
+ *    previous one's answer, and none sooner than "batch" after the previous one was
+ *    sent (the bound when configure_gap is 0). Changes meanwhile go into the next one.
+ *    Checks run spread over their interval, so services that fail together change state
+ *    over seconds, not in one window: the gap keeps that to a few configures; the first
+ *    withdrawal after a quiet second goes out at once.
  * The files always follow the wanted state, also while a configure is in flight (rename
  * is atomic: BIRD reads the old or the new file); only the next configure waits for the
  * answer. 0003 (done), 0004 (in progress: BIRD 3 applies it asynchronously) and 0005
@@ -29,7 +40,8 @@
 struct bird_static {
 	struct event *batch, *retry, *gap;
 	uint32_t retry_ms;
-	struct timeval next; /* no configure before (monotime.h): the last answer + the gap */
+	struct timeval next;   /* no configure before (monotime.h): the last answer + the gap */
+	struct timeval spaced; /* nor before this: the last configure sent + the batch window */
 	/* Versions of the files: written is bumped by every change, sent is what the
 	 * configure in flight reads, taken what BIRD last confirmed. */
 	unsigned written, sent, taken;
@@ -95,6 +107,7 @@ static int static_write(struct bird *b)
 		st->written++;
 	}
 	b->dirty = false;
+	b->urgent = false;
 	return 0;
 }
 
@@ -117,6 +130,11 @@ static void static_flush(struct bird *b)
 
 	if (b->stopping || !b->dirty) {
 		static_apply(b); /* at exit at once; else a configure may be due */
+		return;
+	}
+	if (b->urgent) { /* a withdrawal: no window (the apply still keeps the bounds) */
+		evtimer_del(st->batch);
+		static_apply(b);
 		return;
 	}
 	if (!evtimer_pending(st->batch, NULL)) {
@@ -176,7 +194,9 @@ static void static_apply(struct bird *b)
 	if (!static_due(st) || st->inflight)
 		return;
 	if (!b->stopping) { /* at exit nothing waits: act now */
-		long wait = mono_ms_left(&st->next);
+		long wait = mono_ms_left(&st->next), spaced = mono_ms_left(&st->spaced);
+		if (spaced > wait)
+			wait = spaced;
 		if (evtimer_pending(st->retry, NULL) || evtimer_pending(st->gap, NULL))
 			return;
 		if (wait > 0) {
@@ -191,11 +211,13 @@ static void static_apply(struct bird *b)
 		st->inflight = true;
 		st->sent = st->written;
 		st->again = false;
+		mono_deadline(&st->spaced, b->cfg->batch_ms);
 		break;
 	case 1: /* stdout: birdc answers its own terminal, not us */
 		st->taken = st->written;
 		st->again = false;
 		mono_deadline(&st->next, b->cfg->gap_ms);
+		mono_deadline(&st->spaced, b->cfg->batch_ms);
 		break;
 	default: /* BIRD is away: ready() configures once it is back */
 		break;

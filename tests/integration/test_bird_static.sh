@@ -126,7 +126,7 @@ fi
 sleep 0.5 # a last batch may still be on its way
 down=$(($(configures) - before))
 if [ "$down" -ge 1 ] && [ "$down" -le 5 ]; then
-	ok "(c) $NBULK services going down cost $down configures (batch window 100ms)"
+	ok "(c) $NBULK services going down cost $down configures (the first at once, the rest after configure_gap)"
 else
 	not_ok "(c) $NBULK services going down cost 1-5 configures" "BIRD logged $down"
 fi
