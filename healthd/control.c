@@ -27,6 +27,7 @@
 
 #include "../lib/atomicfile.h"
 #include "../lib/log.h"
+#include "../lib/memtrim.h"
 #include "../lib/monotime.h"
 #include "control.h"
 #include "engine_priv.h"
@@ -63,7 +64,10 @@ struct control_conn {
 
 /* A rendered /metrics or /status, shared by every connection sending it (by reference:
  * one copy however many clients) and reused for CONTROL_CACHE_MS, so that a burst of
- * scrapes costs one rendering of the loop's time, not one each. */
+ * scrapes costs one rendering of the loop's time, not one each. Then the cache lets it
+ * go (ctl->expire): with 1,000 services a rendering is megabytes, not to be held between
+ * scrapes. Freeing one of CONTROL_TRIM_MIN bytes or more gives the heap back (mem_trim). */
+#define CONTROL_TRIM_MIN (64 * 1024)
 struct control_blob {
 	char *data;
 	size_t len;
@@ -81,6 +85,7 @@ struct control {
 	uint64_t nconns, refused;
 	uint64_t nkind[2];    /* open connections by kind: [0] TCP, [1] unix; each capped */
 	struct event *resume; /* accepting again after EMFILE */
+	struct event *expire; /* drops the cache once it is stale: it is not held idle */
 	struct control_disable *dis;
 	size_t ndis;
 };
@@ -236,8 +241,12 @@ static void control_apply(struct engine *eng)
 static void blob_unref(struct control_blob *b)
 {
 	if (b != NULL && --b->refs == 0) {
+		size_t len = b->len;
 		free(b->data);
 		free(b);
+		/* Rendering a large one left the heap as large, in holes. */
+		if (len >= CONTROL_TRIM_MIN)
+			mem_trim("a /metrics or /status rendering");
 	}
 }
 
@@ -253,6 +262,11 @@ static void control_cache_drop(struct control *ctl)
 		blob_unref(ctl->cache[i]);
 		ctl->cache[i] = NULL;
 	}
+}
+
+static void control_expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	control_cache_drop(arg); /* replies still being written hold their blob */
 }
 
 /* The cached rendering of kind (0 /metrics, 1 /status), fresh enough, or a new one. */
@@ -303,6 +317,9 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 	          age.tv_sec * 1000.0 + age.tv_usec / 1000.0);
 	blob_unref(ctl->cache[kind]);
 	ctl->cache[kind] = b;
+	struct timeval ttl;
+	ms_to_tv(&ttl, CONTROL_CACHE_MS);
+	evtimer_add(ctl->expire, &ttl);
 	return b;
 }
 
@@ -1003,7 +1020,9 @@ static struct control *control_new(struct engine *eng)
 		return NULL;
 	ctl->eng = eng;
 	ctl->resume = evtimer_new(eng->base, control_resume_cb, ctl);
-	if (ctl->resume == NULL || control_cfg_copy(&ctl->cfg, &eng->cfg->control) != 0 ||
+	ctl->expire = evtimer_new(eng->base, control_expire_cb, ctl);
+	if (ctl->resume == NULL || ctl->expire == NULL ||
+	    control_cfg_copy(&ctl->cfg, &eng->cfg->control) != 0 ||
 	    control_listeners_open(ctl) != 0) {
 		control_free(ctl);
 		return NULL;
@@ -1085,6 +1104,8 @@ void control_free(struct control *ctl)
 	control_listeners_close(ctl);
 	if (ctl->resume != NULL)
 		event_free(ctl->resume);
+	if (ctl->expire != NULL)
+		event_free(ctl->expire);
 	for (size_t i = 0; i < ctl->ndis; i++)
 		control_disable_clear(&ctl->dis[i]);
 	free(ctl->dis);
