@@ -78,6 +78,7 @@ struct control_blob {
 struct control {
 	struct engine *eng;
 	struct control_blob *cache[2]; /* [0] /metrics, [1] /status */
+	size_t metrics_len;            /* the size of the last /metrics rendered */
 	struct control_cfg cfg;        /* a copy: it outlives the config it came from */
 	struct control_listener *ls;
 	size_t nls;
@@ -287,6 +288,11 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 	b->refs = 1;
 	if (kind == 0) {
 		struct evbuffer *e = evbuffer_new();
+		/* Room for the last rendering's size and a little more, in one chain: its own
+		 * mapping (mem_init), rather than thousands of small chains scattered through
+		 * the heap that outlive the rendering as holes. */
+		if (e != NULL && ctl->metrics_len > 0)
+			evbuffer_expand(e, ctl->metrics_len + ctl->metrics_len / 8);
 		if (e == NULL || metrics_render(ctl->eng, e) != 0 ||
 		    (b->data = malloc(evbuffer_get_length(e) + 1)) == NULL) {
 			if (e != NULL)
@@ -297,6 +303,7 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 		b->len = evbuffer_get_length(e);
 		evbuffer_remove(e, b->data, b->len);
 		evbuffer_free(e);
+		ctl->metrics_len = b->len;
 	} else {
 		json_t *j = status_all(ctl->eng);
 		char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
