@@ -53,9 +53,13 @@ struct check_cfg {
 	char *path; /* "services[0].checks[1]", for logs */
 	struct timing timing;
 	const struct probe_ops *ops;
-	json_t *spec;              /* the check's object as written: what the probe is built from */
-	json_t *normal;            /* its normalized form, as `healthd check` prints it */
-	struct source_addr source; /* resolved: check, else service, else node-wide */
+	/* The check's object as written (what the probe is built from), and its normalized
+	 * form (as `healthd check` prints it): compact JSON text, keys in their order. Text,
+	 * not jansson trees: a tree takes several times the bytes, in dozens of allocations,
+	 * and a large config holds thousands of checks. */
+	char *spec;
+	char *normal;
+	struct source_addr source;  /* resolved: check, else service, else node-wide */
 	uint32_t degraded_after_ms; /* a passing run slower than this is degraded; 0: never */
 	/* A run with no answer after fast_interval gets another run of the check beside it
 	 * (engine.c), up to fall in flight. Network probes only (tcp, http, dns): true unless
@@ -222,6 +226,12 @@ json_t *config_fleet_json(const struct config *cfg);
 json_t *config_speaker_to_json(const struct config *cfg);
 /* One service's normalized form; two services with equal forms behave the same. */
 json_t *config_service_to_json(const struct service_cfg *svc);
+/* The same without its checks (a reload compares those one by one: config_check_same). */
+json_t *config_service_head_json(const struct service_cfg *svc);
+/* How a check's spec and normal texts are written. */
+#define CHECK_TEXT_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER)
+/* A check's normalized form as a new JSON value (the caller's); NULL when out of memory. */
+json_t *check_cfg_normal(const struct check_cfg *chk);
 /* A new probe for chk, of service svc_name. NULL on error (recorded in err): the files a
  * probe reads at configure time may have changed since the config was loaded. */
 struct probe *check_cfg_probe(const struct check_cfg *chk, const char *svc_name,

@@ -8,12 +8,26 @@
 
 bool config_check_same(const struct check_cfg *a, const struct check_cfg *b)
 {
-	return a->normal != NULL && b->normal != NULL && json_equal(a->normal, b->normal);
+	if (a->normal == NULL || b->normal == NULL)
+		return false;
+	if (strcmp(a->normal, b->normal) == 0)
+		return true;
+	/* The same keys in another order (an object as the user wrote it) are the same. */
+	json_t *ja = check_cfg_normal(a), *jb = check_cfg_normal(b);
+	bool same = ja != NULL && jb != NULL && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return same;
 }
 
 static bool diff_same_service(const struct service_cfg *a, const struct service_cfg *b)
 {
-	json_t *ja = config_service_to_json(a), *jb = config_service_to_json(b);
+	if (a->nchecks != b->nchecks)
+		return false;
+	for (size_t i = 0; i < a->nchecks; i++)
+		if (!config_check_same(&a->checks[i], &b->checks[i]))
+			return false;
+	json_t *ja = config_service_head_json(a), *jb = config_service_head_json(b);
 	bool same = ja != NULL && jb != NULL && json_equal(ja, jb);
 	json_decref(ja);
 	json_decref(jb);

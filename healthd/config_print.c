@@ -73,7 +73,7 @@ json_t *config_check_to_json(const struct check_cfg *chk, const struct probe *p)
 	return o;
 }
 
-json_t *config_service_to_json(const struct service_cfg *svc)
+json_t *config_service_head_json(const struct service_cfg *svc)
 {
 	json_t *o = json_object();
 	char buf[PREFIX_STRLEN];
@@ -97,9 +97,15 @@ json_t *config_service_to_json(const struct service_cfg *svc)
 		json_object_set_new(o, "bird_protocol", json_string(svc->bird_protocol));
 	json_object_set_new(o, "require", json_integer(svc->require));
 	json_object_set_new(o, "require_local_address", json_boolean(svc->require_local_address));
+	return o;
+}
+
+json_t *config_service_to_json(const struct service_cfg *svc)
+{
+	json_t *o = config_service_head_json(svc);
 	json_t *checks = json_array();
 	for (size_t i = 0; i < svc->nchecks; i++)
-		json_array_append(checks, svc->checks[i].normal); /* shared: read only */
+		json_array_append_new(checks, check_cfg_normal(&svc->checks[i]));
 	json_object_set_new(o, "checks", checks);
 	return o;
 }

@@ -198,23 +198,36 @@ static void service_check(struct config_loader *ld, const json_t *obj, struct se
 	check_overlap(ld, obj, ops, chk);
 	chk->ops = ops;
 	chk->source = lv.src;
-	/* Shared with the parsed text, not copied: that tree is dropped after the load and
-	 * nothing writes to a check's spec. */
-	chk->spec = json_incref((json_t *)obj);
 	/* Built once here to validate the type's own keys and to record the normalized
 	 * form; the engine builds the probe it runs from spec. */
 	struct probe *p = probe_new(ops, obj, ld->e);
 	if (p == NULL)
 		return;
 	p->source = lv.src;
-	chk->normal = config_check_to_json(chk, p);
+	json_t *normal = config_check_to_json(chk, p);
 	probe_free(p);
+	chk->spec = json_dumps(obj, CHECK_TEXT_FLAGS);
+	chk->normal = normal != NULL ? json_dumps(normal, CHECK_TEXT_FLAGS) : NULL;
+	json_decref(normal);
+	if (chk->spec == NULL || chk->normal == NULL)
+		cfgerr_add(ld->e, NULL, "out of memory");
+}
+
+json_t *check_cfg_normal(const struct check_cfg *chk)
+{
+	return chk->normal != NULL ? json_loads(chk->normal, 0, NULL) : NULL;
 }
 
 struct probe *check_cfg_probe(const struct check_cfg *chk, const char *svc_name,
                               struct config_error *err)
 {
-	struct probe *p = probe_new(chk->ops, chk->spec, err);
+	json_t *spec = chk->spec != NULL ? json_loads(chk->spec, 0, NULL) : NULL;
+	if (spec == NULL) {
+		cfgerr_add(err, NULL, "out of memory");
+		return NULL;
+	}
+	struct probe *p = probe_new(chk->ops, spec, err);
+	json_decref(spec);
 	if (p == NULL)
 		return NULL;
 	p->timeout_ms = chk->timing.timeout_ms;
@@ -324,8 +337,8 @@ void config_service_free(struct service_cfg *svc)
 	free(svc->bird_protocol);
 	for (size_t i = 0; i < svc->nchecks; i++) {
 		free(svc->checks[i].path);
-		json_decref(svc->checks[i].spec);
-		json_decref(svc->checks[i].normal);
+		free(svc->checks[i].spec);
+		free(svc->checks[i].normal);
 	}
 	free(svc->checks);
 	memset(svc, 0, sizeof(*svc));

@@ -27,6 +27,7 @@
 
 #include "../lib/atomicfile.h"
 #include "../lib/log.h"
+#include "../lib/memtrim.h"
 #include "../lib/monotime.h"
 #include "control.h"
 #include "engine_priv.h"
@@ -63,7 +64,10 @@ struct control_conn {
 
 /* A rendered /metrics or /status, shared by every connection sending it (by reference:
  * one copy however many clients) and reused for CONTROL_CACHE_MS, so that a burst of
- * scrapes costs one rendering of the loop's time, not one each. */
+ * scrapes costs one rendering of the loop's time, not one each. Then the cache lets it
+ * go (ctl->expire): with 1,000 services a rendering is megabytes, not to be held between
+ * scrapes. Freeing one of CONTROL_TRIM_MIN bytes or more gives the heap back (mem_trim). */
+#define CONTROL_TRIM_MIN (64 * 1024)
 struct control_blob {
 	char *data;
 	size_t len;
@@ -74,6 +78,7 @@ struct control_blob {
 struct control {
 	struct engine *eng;
 	struct control_blob *cache[2]; /* [0] /metrics, [1] /status */
+	size_t metrics_len;            /* the size of the last /metrics rendered */
 	struct control_cfg cfg;        /* a copy: it outlives the config it came from */
 	struct control_listener *ls;
 	size_t nls;
@@ -81,6 +86,7 @@ struct control {
 	uint64_t nconns, refused;
 	uint64_t nkind[2];    /* open connections by kind: [0] TCP, [1] unix; each capped */
 	struct event *resume; /* accepting again after EMFILE */
+	struct event *expire; /* drops the cache once it is stale: it is not held idle */
 	struct control_disable *dis;
 	size_t ndis;
 };
@@ -236,8 +242,12 @@ static void control_apply(struct engine *eng)
 static void blob_unref(struct control_blob *b)
 {
 	if (b != NULL && --b->refs == 0) {
+		size_t len = b->len;
 		free(b->data);
 		free(b);
+		/* Rendering a large one left the heap as large, in holes. */
+		if (len >= CONTROL_TRIM_MIN)
+			mem_trim("a /metrics or /status rendering");
 	}
 }
 
@@ -253,6 +263,11 @@ static void control_cache_drop(struct control *ctl)
 		blob_unref(ctl->cache[i]);
 		ctl->cache[i] = NULL;
 	}
+}
+
+static void control_expire_cb(evutil_socket_t fd, short what, void *arg)
+{
+	control_cache_drop(arg); /* replies still being written hold their blob */
 }
 
 /* The cached rendering of kind (0 /metrics, 1 /status), fresh enough, or a new one. */
@@ -273,6 +288,11 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 	b->refs = 1;
 	if (kind == 0) {
 		struct evbuffer *e = evbuffer_new();
+		/* Room for the last rendering's size and a little more, in one chain: its own
+		 * mapping (mem_init), rather than thousands of small chains scattered through
+		 * the heap that outlive the rendering as holes. */
+		if (e != NULL && ctl->metrics_len > 0)
+			evbuffer_expand(e, ctl->metrics_len + ctl->metrics_len / 8);
 		if (e == NULL || metrics_render(ctl->eng, e) != 0 ||
 		    (b->data = malloc(evbuffer_get_length(e) + 1)) == NULL) {
 			if (e != NULL)
@@ -283,6 +303,7 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 		b->len = evbuffer_get_length(e);
 		evbuffer_remove(e, b->data, b->len);
 		evbuffer_free(e);
+		ctl->metrics_len = b->len;
 	} else {
 		json_t *j = status_all(ctl->eng);
 		char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
@@ -303,6 +324,9 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 	          age.tv_sec * 1000.0 + age.tv_usec / 1000.0);
 	blob_unref(ctl->cache[kind]);
 	ctl->cache[kind] = b;
+	struct timeval ttl;
+	ms_to_tv(&ttl, CONTROL_CACHE_MS);
+	evtimer_add(ctl->expire, &ttl);
 	return b;
 }
 
@@ -1003,7 +1027,9 @@ static struct control *control_new(struct engine *eng)
 		return NULL;
 	ctl->eng = eng;
 	ctl->resume = evtimer_new(eng->base, control_resume_cb, ctl);
-	if (ctl->resume == NULL || control_cfg_copy(&ctl->cfg, &eng->cfg->control) != 0 ||
+	ctl->expire = evtimer_new(eng->base, control_expire_cb, ctl);
+	if (ctl->resume == NULL || ctl->expire == NULL ||
+	    control_cfg_copy(&ctl->cfg, &eng->cfg->control) != 0 ||
 	    control_listeners_open(ctl) != 0) {
 		control_free(ctl);
 		return NULL;
@@ -1085,6 +1111,8 @@ void control_free(struct control *ctl)
 	control_listeners_close(ctl);
 	if (ctl->resume != NULL)
 		event_free(ctl->resume);
+	if (ctl->expire != NULL)
+		event_free(ctl->expire);
 	for (size_t i = 0; i < ctl->ndis; i++)
 		control_disable_clear(&ctl->dis[i]);
 	free(ctl->dis);

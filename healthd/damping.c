@@ -1,4 +1,5 @@
 /* Flap damping; see damping.h. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "damping.h"
@@ -6,6 +7,12 @@
 void damping_init(struct damping *d)
 {
 	memset(d, 0, sizeof(*d));
+}
+
+void damping_free(struct damping *d)
+{
+	free(d->times);
+	damping_init(d);
 }
 
 /* Forget the changes older than the window. */
@@ -39,6 +46,8 @@ bool damping_change(struct damping *d, const struct damping_cfg *c, uint64_t now
 		d->until = now + c->hold_ms;
 		return false;
 	}
+	if (d->times == NULL && (d->times = malloc(DAMPING_MAX_FLAPS * sizeof(*d->times))) == NULL)
+		return true;           /* out of memory: the change goes out, as without damping */
 	if (d->n == DAMPING_MAX_FLAPS) /* cannot happen with max_flaps bounded; stay safe */
 		memmove(d->times, d->times + 1, (d->n - 1) * sizeof(d->times[0])), d->n--;
 	d->times[d->n++] = now;

@@ -21,13 +21,16 @@ struct damping_cfg {
 };
 
 struct damping {
-	uint64_t times[DAMPING_MAX_FLAPS]; /* the changes within the window, oldest first */
+	/* The changes within the window, oldest first: room for DAMPING_MAX_FLAPS, allocated
+	 * at the first change recorded, so that a service without damping (most) has none. */
+	uint64_t *times;
 	size_t n;
 	bool held;
 	uint64_t until; /* while held: the end of the hold */
 };
 
 void damping_init(struct damping *d);
+void damping_free(struct damping *d);
 /* Whether the change at now (ms) may go out; toward_down: it goes to the down action.
  * A change allowed is recorded. A change refused starts a hold until now + hold_ms. */
 bool damping_change(struct damping *d, const struct damping_cfg *c, uint64_t now, bool toward_down);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "../lib/log.h"
+#include "../lib/memtrim.h"
 #include "../lib/monotime.h"
 #include "config_diff.h"
 #include "control.h"
@@ -124,6 +125,7 @@ void engine_release_old(struct engine *eng)
 	free(eng->old);
 	eng->old = NULL;
 	eng->nold = 0;
+	mem_trim("a replaced configuration was freed");
 }
 
 /* Keep a replaced config while routes of its services are still to be withdrawn. */
@@ -354,6 +356,7 @@ void engine_reload(struct engine *eng, const char *why)
 	if (eng->stopping)
 		return;
 	reload_read(eng, why);
+	mem_trim("a reload"); /* the parse and the replaced services' memory */
 	/* Applied: a new config value runs (an unchanged file is a new value too). */
 	clock_gettime(CLOCK_REALTIME, &eng->reload_at);
 	eng->reload_ok = eng->cfg != before && eng->nerrors == 0;

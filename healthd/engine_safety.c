@@ -72,6 +72,7 @@ void engine_safety_free(struct engine_service *es)
 	if (s->hold_timer != NULL)
 		event_free(s->hold_timer);
 	route_attrs_free(&s->action);
+	damping_free(&s->damp);
 	free(s);
 	es->safety = NULL;
 }
@@ -81,7 +82,9 @@ void engine_safety_adopt(struct engine_service *es, const struct engine_service 
 	struct engine_safety *s = es->safety, *o = old->safety;
 	uint64_t now = safety_now_ms();
 
-	s->damp = o->damp;
+	damping_free(&s->damp);
+	s->damp = o->damp; /* moved: the history goes with it */
+	damping_init(&o->damp);
 	s->last = o->last;
 	s->last_announcing = o->last_announcing;
 	s->last_since = o->last_since;

@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "exitcode.h"
 #include "../lib/log.h"
+#include "../lib/memtrim.h"
 #include "process.h"
 
 #ifndef HEALTHD_VERSION
@@ -213,6 +214,7 @@ static int cmd_run(int argc, char **argv)
 		log_err("stdout is closed: it must lead to the BGP speaker");
 		return EXIT_RUNTIME;
 	}
+	mem_init();
 	struct config_error err;
 	config_error_init(&err, o.config_file, NULL);
 	struct config *cfg = config_load_file(o.config_file, &err);
@@ -237,6 +239,7 @@ static int cmd_run(int argc, char **argv)
 	config_error_free(&err);
 	if (eng == NULL)
 		return EXIT_RUNTIME;
+	mem_trim("the config load");
 	rc = engine_run(eng);
 	/* The way out is decided and the withdrawals are sent: a second SIGTERM (ExaBGP sends
 	 * one shortly after its shutdown line) must not turn rc into a death by signal while

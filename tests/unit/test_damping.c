@@ -22,6 +22,7 @@ START_TEST(test_flapping_is_held_after_max_flaps)
 	ck_assert_int_eq(sent, 4);
 	ck_assert(damping_held(&d, t, NULL));
 	ck_assert_uint_eq(damping_left(&d, t), 1000 + 4 * 200 + 30000 - t);
+	damping_free(&d);
 }
 END_TEST
 
@@ -36,6 +37,7 @@ START_TEST(test_down_is_never_refused)
 	ck_assert(!e.held);
 	ck_assert(!damping_change(&e, &cfg4, 4, false)); /* up 5: refused */
 	ck_assert(e.held);
+	damping_free(&e);
 }
 END_TEST
 
@@ -52,6 +54,7 @@ START_TEST(test_hold_ends_then_rises_normally)
 	ck_assert_uint_eq(damping_count(&d, &cfg4, 100 + 30000), 0);
 	ck_assert(damping_change(&d, &cfg4, 100 + 30000, false)); /* rises at once */
 	ck_assert_uint_eq(damping_left(&d, 100 + 30000), 0);
+	damping_free(&d);
 }
 END_TEST
 
@@ -65,6 +68,7 @@ START_TEST(test_window_forgets_old_changes)
 		              (unsigned long long)t);
 	ck_assert(!d.held);
 	ck_assert_uint_le(damping_count(&d, &cfg4, 100000), 3);
+	damping_free(&d);
 }
 END_TEST
 
