@@ -72,5 +72,8 @@ exec 7>&-
 f=$(find "$W" -name 'cg.out.*' | head -n 1)
 ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$f")
 c=$((c1 - c0))
-[ "$c" -gt 0 ] && [ -n "$ir" ] || { log "no checks or no dump (see $W/vg.log)"; exit 1; }
+if [ "$c" -le 0 ] || [ -z "$ir" ]; then
+	log "no checks or no dump (see $W/vg.log)"
+	exit 1
+fi
 echo "$KIND, $N services: $c checks in ${WINDOW}s, $ir instructions, $((ir / c)) per check; announced $(grep -c '^announce' "$W/out") of $N; load $(cut -d' ' -f1-3 /proc/loadavg)${KEEP:+; dump $f}"
