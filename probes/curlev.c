@@ -31,6 +31,8 @@ struct curlev {
 	CURLM *multi;
 	struct event *timer;
 	struct curlev_sock *socks;
+	struct curlev_sock *idle; /* removed sockets' entries, their events kept (not added) */
+	size_t nidle;
 	size_t nxfers;  /* easy handles attached */
 	unsigned depth; /* > 0 while inside a dispatch: freeing waits for it to unwind */
 	bool dying;     /* inside curl_multi_cleanup: callbacks only release */
@@ -77,19 +79,33 @@ size_t curlev_transfers(void)
 	return n;
 }
 
+#define CURLEV_IDLE 16 /* entries kept for the next sockets: as many as run at once */
+
+/* Every transfer watches a new socket, first for writing (connect), then for reading:
+ * an entry and its event are kept for the next socket rather than allocated again. */
 static void curlev_sock_free(struct curlev_sock *cs)
 {
 	struct curlev *cv = cs->cv;
 
-	/* Our socket events persist; libevent allows freeing one from its own callback. */
+	/* Our socket events persist; libevent allows deleting one from its own callback,
+	 * after which it is neither pending nor active and may be assigned again. */
 	if (cs->ev != NULL)
-		event_free(cs->ev);
+		event_del(cs->ev);
 	if (cs->prev != NULL)
 		cs->prev->next = cs->next;
 	else
 		cv->socks = cs->next;
 	if (cs->next != NULL)
 		cs->next->prev = cs->prev;
+	if (cs->ev != NULL && cv->nidle < CURLEV_IDLE && !cv->dying) {
+		cs->prev = NULL;
+		cs->next = cv->idle;
+		cv->idle = cs;
+		cv->nidle++;
+		return;
+	}
+	if (cs->ev != NULL)
+		event_free(cs->ev);
 	free(cs);
 }
 
@@ -108,6 +124,12 @@ static void curlev_free(struct curlev *cv)
 		curl_multi_cleanup(cv->multi);
 	while (cv->socks != NULL)
 		curlev_sock_free(cv->socks);
+	while (cv->idle != NULL) {
+		struct curlev_sock *cs = cv->idle;
+		cv->idle = cs->next;
+		event_free(cs->ev);
+		free(cs);
+	}
 	if (cv->timer != NULL)
 		event_free(cv->timer);
 	free(cv);
@@ -190,27 +212,34 @@ static int curlev_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
 	if (cv->dying)
 		return 0;
 	if (cs == NULL) {
-		cs = calloc(1, sizeof(*cs));
-		if (cs == NULL)
+		if (cv->idle != NULL) {
+			cs = cv->idle;
+			cv->idle = cs->next;
+			cv->nidle--;
+		} else if ((cs = calloc(1, sizeof(*cs))) == NULL) {
 			return -1;
+		}
 		cs->cv = cv;
 		cs->fd = fd;
+		cs->prev = NULL;
 		cs->next = cv->socks;
 		if (cv->socks != NULL)
 			cv->socks->prev = cs;
 		cv->socks = cs;
 		curl_multi_assign(cv->multi, fd, cs);
 	} else if (cs->ev != NULL) {
-		/* A new interest: a fresh event rather than re-assigning one that may be the
-		 * very event whose callback is running. */
-		event_free(cs->ev);
-		cs->ev = NULL;
+		/* A new interest: the event deleted (allowed from inside its own callback,
+		 * which this may be) is neither pending nor active, so it may be assigned. */
+		event_del(cs->ev);
 	}
 	if (what & CURL_POLL_IN)
 		kind |= EV_READ;
 	if (what & CURL_POLL_OUT)
 		kind |= EV_WRITE;
-	cs->ev = event_new(cv->base, fd, kind, curlev_sock_event, cs);
+	if (cs->ev == NULL)
+		cs->ev = event_new(cv->base, fd, kind, curlev_sock_event, cs);
+	else if (event_assign(cs->ev, cv->base, fd, kind, curlev_sock_event, cs) != 0)
+		return -1;
 	if (cs->ev == NULL || event_add(cs->ev, NULL) != 0)
 		return -1;
 	return 0;

@@ -15,6 +15,21 @@
 #include "probe_limits.h"
 
 #define HTTP_SNIPPET 48 /* body bytes quoted in a failure's detail */
+#define HTTP_POOL    32 /* idle easy handles kept for the next http:// runs */
+
+/* Easy handles of finished http:// runs, for the next http:// run of any check, kept as
+ * they are: libcurl starts every transfer of a handle afresh (the request, the response,
+ * the connection info), and http_setopts sets every option an http:// check may set, so
+ * nothing of the last check's is left for the next. Reusing a handle saves
+ * curl_easy_init and curl_easy_cleanup, a tenth of a run's instructions; the pool stays
+ * as small as the number of runs that overlap (a handle holds about 6 KiB). Never
+ * curl_easy_reset: in libcurl 7.88 that lost part of a request's state (LeakSanitizer).
+ * https:// runs keep a new handle each: their TLS options and session cache stay out of
+ * the pool, and a handle is 0.5% of an https run. Emptied when the last check holding a
+ * multi lets go (http_release). */
+static CURL *http_pool[HTTP_POOL];
+static size_t http_npool;
+static size_t http_holders; /* checks holding a multi (h->loop) */
 
 /* Bind the source address of the socket's family before curl connects it, exactly as
  * the tcp probe does (net_bind_source): the same rules and the same errors. */
@@ -316,7 +331,8 @@ static void http_done(struct curlev_xfer *x, CURLcode rc, void *arg)
 
 	(void)x;
 	h->finished = true;
-	http_facts(p);
+	if (probe_wants_facts(p))
+		http_facts(p);
 	if (rc == CURLE_WRITE_ERROR && h->over) {
 		char what[HTTP_ADDRSTRLEN + 16];
 		snprintf(what, sizeof(what), "body from %s", h->remote);
@@ -351,19 +367,69 @@ static void http_stalled_fact(struct probe *p)
 	probe_fact(p, "bytes", json_integer((json_int_t)h->bodylen));
 }
 
+#define HTTP_SET(e, opt, val)                                                                      \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(e, opt, val);                                        \
+	} while (0)
+
+/* What every handle has, whichever check runs it. */
+static CURL *http_easy_new(void)
+{
+	CURL *e = curl_easy_init();
+	CURLcode rc = CURLE_OK;
+
+	if (e == NULL)
+		return NULL;
+	HTTP_SET(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	HTTP_SET(e, CURLOPT_NOSIGNAL, 1L);
+	/* The environment's http_proxy must not route a probe of this node elsewhere. */
+	HTTP_SET(e, CURLOPT_PROXY, "");
+	HTTP_SET(e, CURLOPT_USERAGENT, "healthd");
+	HTTP_SET(e, CURLOPT_WRITEFUNCTION, http_write_cb);
+	HTTP_SET(e, CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
+	HTTP_SET(e, CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
+	if (rc != CURLE_OK) {
+		curl_easy_cleanup(e);
+		return NULL;
+	}
+	return e;
+}
+
+static CURL *http_easy_get(const struct http_check *h)
+{
+	if (!h->https && http_npool > 0)
+		return http_pool[--http_npool];
+	return http_easy_new();
+}
+
+static void http_easy_put(const struct http_check *h, CURL *e)
+{
+	if (e == NULL)
+		return;
+	if (h->https || http_npool == HTTP_POOL || http_holders == 0) {
+		curl_easy_cleanup(e);
+		return;
+	}
+	/* The check's share and parsed URL may be freed before the handle runs again. */
+	curl_easy_setopt(e, CURLOPT_SHARE, (CURLSH *)NULL);
+	curl_easy_setopt(e, CURLOPT_CURLU, (CURLU *)NULL);
+	http_pool[http_npool++] = e;
+}
+
 static void http_cancel(struct probe *p)
 {
 	struct http_check *h = p->priv;
 
 	if (h == NULL)
 		return;
-	if (h->xfer != NULL && !h->finished)
+	if (h->xfer != NULL && !h->finished && probe_wants_facts(p))
 		http_stalled_fact(p);
 	/* Detaching from the multi closes the connection; safe here, as cancel never runs
 	 * inside a curl callback (curlev reports only after curl has returned). */
 	curlev_remove(h->xfer);
 	h->xfer = NULL;
-	curl_easy_cleanup(h->easy);
+	http_easy_put(h, h->easy);
 	h->easy = NULL;
 	free(h->body);
 	h->body = NULL;
@@ -409,52 +475,39 @@ static int http_tls_refresh(struct probe *p)
 	return 0;
 }
 
+/* The check's options, on a new handle or one an earlier http:// run left: every option
+ * an http:// run sets is set here every time, to its value or to libcurl's default. */
 static int http_setopts(struct probe *p)
 {
 	struct http_check *h = p->priv;
 	CURL *e = h->easy;
 	CURLcode rc = CURLE_OK;
 
-#define HTTP_SET(opt, val)                                                                         \
-	do {                                                                                       \
-		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(e, opt, val);                                        \
-	} while (0)
-	HTTP_SET(CURLOPT_URL, h->url);
-	HTTP_SET(CURLOPT_PROTOCOLS_STR, "http,https");
-	HTTP_SET(CURLOPT_NOSIGNAL, 1L);
-	/* The environment's http_proxy must not route a probe of this node elsewhere. */
-	HTTP_SET(CURLOPT_PROXY, "");
+	/* The URL as libcurl's own parse would leave it, and its parts parsed once. */
+	HTTP_SET(e, CURLOPT_URL, h->url_norm);
+	HTTP_SET(e, CURLOPT_CURLU, h->uh);
 	/* Every run opens its own connection: connecting is part of what is checked. With
 	 * reuse_connection the connection the last run left open (in h->share, this check's
 	 * alone) carries the next request; libcurl connects again when the server closed
 	 * it. */
-	if (!h->reuse) {
-		HTTP_SET(CURLOPT_FRESH_CONNECT, 1L);
-		HTTP_SET(CURLOPT_FORBID_REUSE, 1L);
-	}
-	if (h->share != NULL)
-		HTTP_SET(CURLOPT_SHARE, h->share);
-	HTTP_SET(CURLOPT_NOBODY, h->head ? 1L : 0L);
-	HTTP_SET(CURLOPT_USERAGENT, "healthd");
-	HTTP_SET(CURLOPT_ERRORBUFFER, h->errbuf);
-	HTTP_SET(CURLOPT_WRITEFUNCTION, http_write_cb);
-	HTTP_SET(CURLOPT_WRITEDATA, p);
-	HTTP_SET(CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
-	HTTP_SET(CURLOPT_SOCKOPTDATA, p);
-	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
-	HTTP_SET(CURLOPT_OPENSOCKETDATA, p);
-	if (h->req_headers != NULL)
-		HTTP_SET(CURLOPT_HTTPHEADER, h->req_headers);
-	if (h->connect_list != NULL)
-		HTTP_SET(CURLOPT_CONNECT_TO, h->connect_list);
+	HTTP_SET(e, CURLOPT_FRESH_CONNECT, h->reuse ? 0L : 1L);
+	HTTP_SET(e, CURLOPT_FORBID_REUSE, h->reuse ? 0L : 1L);
+	HTTP_SET(e, CURLOPT_SHARE, h->share);
+	HTTP_SET(e, CURLOPT_NOBODY, h->head ? 1L : 0L);
+	HTTP_SET(e, CURLOPT_ERRORBUFFER, h->errbuf);
+	HTTP_SET(e, CURLOPT_WRITEDATA, p);
+	HTTP_SET(e, CURLOPT_SOCKOPTDATA, p);
+	HTTP_SET(e, CURLOPT_OPENSOCKETDATA, p);
+	HTTP_SET(e, CURLOPT_HTTPHEADER, h->req_headers);
+	HTTP_SET(e, CURLOPT_CONNECT_TO, h->connect_list);
+	/* https:// handles are never pooled (http_easy_put): these stay on theirs. */
 	if (h->https) {
-		HTTP_SET(CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
-		HTTP_SET(CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
+		HTTP_SET(e, CURLOPT_SSL_VERIFYPEER, h->insecure ? 0L : 1L);
+		HTTP_SET(e, CURLOPT_SSL_VERIFYHOST, h->insecure ? 0L : 2L);
 		if (!h->tls_resume)
-			HTTP_SET(CURLOPT_SSL_SESSIONID_CACHE, 0L);
-		HTTP_SET(CURLOPT_PREREQFUNCTION, http_prereq_cb);
-		HTTP_SET(CURLOPT_PREREQDATA, p);
+			HTTP_SET(e, CURLOPT_SSL_SESSIONID_CACHE, 0L);
+		HTTP_SET(e, CURLOPT_PREREQFUNCTION, http_prereq_cb);
+		HTTP_SET(e, CURLOPT_PREREQDATA, p);
 		/* The shared store, read once; else ca_file replaces the system's trust store:
 		 * libcurl's default CA directory (Debian's /etc/ssl/certs) would otherwise
 		 * still vouch for the server. */
@@ -462,13 +515,13 @@ static int http_setopts(struct probe *p)
 			if (rc == CURLE_OK && tls_ca_apply(h->ca, e) != 0)
 				rc = CURLE_FAILED_INIT;
 		} else if (h->ca_file != NULL) {
-			HTTP_SET(CURLOPT_CAINFO, h->ca_file);
-			HTTP_SET(CURLOPT_CAPATH, (char *)NULL);
+			HTTP_SET(e, CURLOPT_CAINFO, h->ca_file);
+			HTTP_SET(e, CURLOPT_CAPATH, (char *)NULL);
 		}
 	}
-#undef HTTP_SET
 	return rc == CURLE_OK ? 0 : -1;
 }
+#undef HTTP_SET
 
 /* Let the multi of the base go (probe_release: the base is about to be freed). */
 static void http_release(struct probe *p)
@@ -480,6 +533,9 @@ static void http_release(struct probe *p)
 	curlev_drop(h->loop);
 	h->loop = NULL;
 	h->loop_base = NULL;
+	if (--http_holders == 0)
+		while (http_npool > 0)
+			curl_easy_cleanup(http_pool[--http_npool]);
 }
 
 static void http_start(struct probe *p, struct event_base *base, const struct timeval *deadline)
@@ -502,11 +558,9 @@ static void http_start(struct probe *p, struct event_base *base, const struct ti
 			return;
 		}
 		h->loop_base = base;
+		http_holders++;
 	}
-	/* A new easy handle for every run: handing a finished run's handle, reset, to the
-	 * next saved a third of setting one up, but lost part of an earlier request's state
-	 * inside libcurl 7.88 (LeakSanitizer, test_http.sh). */
-	h->easy = curl_easy_init();
+	h->easy = http_easy_get(h);
 	if (h->easy != NULL && http_setopts(p) == 0 &&
 	    (h->xfer = curlev_add(base, h->easy, http_done, p)) != NULL)
 		return;

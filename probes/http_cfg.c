@@ -504,6 +504,8 @@ json_t *http_to_json(const struct probe *p)
 void http_config_free(struct http_check *h)
 {
 	free(h->url);
+	curl_url_cleanup(h->uh);
+	curl_free(h->url_norm);
 	free(h->status);
 	free(h->expect);
 	if (h->regex_src != NULL)

@@ -24,6 +24,8 @@ struct http_range {
 struct http_check {
 	/* the configuration */
 	char *url;        /* as written */
+	CURLU *uh;        /* url parsed once, as libcurl would parse it for every run */
+	char *url_norm;   /* url as libcurl normalizes it (what its own parse would set) */
 	bool https, head; /* scheme; method HEAD (else GET) */
 	struct http_range *status;
 	size_t nstatus;
@@ -72,7 +74,8 @@ struct http_check {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* http_url.c: url and connect_to, into h->url, https, remote, connect_to, connect_list */
+/* http_url.c: url and connect_to, into h->url, uh, url_norm, https, remote, connect_to,
+ * connect_list */
 int http_url_parse(struct config_error *err, const json_t *obj, struct http_check *h);
 
 /* http_cfg.c */

@@ -147,6 +147,21 @@ int http_url_parse(struct config_error *err, const json_t *obj, struct http_chec
 		if ((h->connect_list = curl_slist_append(NULL, entry)) == NULL)
 			goto done;
 	}
+	/* Parsed here once with the flags libcurl's own parse of CURLOPT_URL uses (7.88's
+	 * parseurlandfillconn), and handed to every run as CURLOPT_CURLU with the URL it
+	 * normalizes to: libcurl then copies the parts instead of parsing the text and
+	 * printing it again for every run. */
+	if ((h->uh = curl_url()) == NULL) {
+		cfgerr_add(err, "url", "out of memory");
+		goto done;
+	}
+	uc = curl_url_set(h->uh, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME);
+	if (uc == CURLUE_OK)
+		uc = curl_url_get(h->uh, CURLUPART_URL, &h->url_norm, 0);
+	if (uc != CURLUE_OK) {
+		cfgerr_add(err, "url", "invalid URL \"%s\": %s", url, curl_url_strerror(uc));
+		goto done;
+	}
 	rc = 0;
 done:
 	curl_free(scheme);

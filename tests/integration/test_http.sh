@@ -187,6 +187,10 @@ access_check() {
 	fi
 }
 access_check "HEAD was a HEAD" 'ok\?head' '"HEAD /ok\?head HTTP/1\.1"'
+# http:// runs hand their easy handle on to the next run of any check: nothing of one
+# check's request (method, headers, Host) may reach another's.
+access_check "the other probes sent GET, after the HEAD probe's runs" '^[A-Z]+ /(ok|fail|status|headers\?[a-z]+) ' '"GET /'
+access_check "Host was the URL's where no host was set" '^GET /(ok|fail|status) ' " host=127\.0\.0\.1:$HTTP_PORT "
 access_check "host sent Host: $NAME" 'vhost\?host' " 200 [0-9]+ host=$NAME "
 access_check "connect_to kept the URL's name in Host" 'vhost\?connect_to' " 200 [0-9]+ host=$NAME:$HTTP_PORT "
 access_check "the TLS probe sent SNI $NAME" 'ok\?ca ' "sni=$NAME\$"
