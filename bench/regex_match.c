@@ -4,7 +4,7 @@
  * matches now). Bodies of 32 KiB, 64 KiB (max_body's default) and 16 MiB (its largest);
  * regexec is left out where it would run for minutes (its time grows with the square).
  *
- *   cc -O2 -D_GNU_SOURCE -o /tmp/regex_match bench/regex_match.c probes/http_match.c
+ *   cc -O2 -D_GNU_SOURCE -o /tmp/regex_match bench/regex_match.c probes/http_match.c probes/http_regex.c
  *   /tmp/regex_match
  */
 #include <regex.h>

@@ -20,6 +20,7 @@
  * healthd never sets REG_NEWLINE, REG_NOTBOL or REG_NOTEOL), "\b", "\B", "\<", "\>"
  * (a word byte is alphanumeric or "_" in the C locale healthd runs in). */
 #include "http_match.h"
+#include "http_regex.h"
 
 #include <ctype.h>
 #include <regex.h>
@@ -258,30 +259,17 @@ static int hm_atom(struct hm_parse *ps, int depth)
 	return n;
 }
 
-/* "{m}", "{m,}", "{,n}", "{m,n}" at ps->p, as http_regex.c reads it. */
+/* "{m}", "{m,}", "{,n}", "{m,n}" at ps->p, read as http_regex.c reads it. */
 static bool hm_interval(struct hm_parse *ps, int *lo, int *hi)
 {
-	const char *q = ps->p + 1;
-	long m = 0, n;
-	int digits = 0;
+	long m, n;
+	const char *end = http_regex_interval(ps->p, &m, &n);
 
-	for (; isdigit((unsigned char)*q); q++, digits++)
-		m = m < 100000 ? m * 10 + (*q - '0') : m;
-	n = m;
-	if (*q == ',') {
-		q++;
-		if (isdigit((unsigned char)*q)) {
-			for (n = 0; isdigit((unsigned char)*q); q++, digits++)
-				n = n < 100000 ? n * 10 + (*q - '0') : n;
-		} else {
-			n = -1;
-		}
-	}
-	if (*q != '}' || digits == 0 || m > 255 || n > 255 || (n >= 0 && n < m))
+	if (end == NULL || m > 255 || n > 255 || (n >= 0 && n < m))
 		return false;
 	*lo = (int)m;
 	*hi = (int)n;
-	ps->p = q + 1;
+	ps->p = end;
 	return true;
 }
 

@@ -79,12 +79,9 @@ __attribute__((format(printf, 3, 4))) static void rx_fail(struct rx *r, const ch
 	va_end(ap);
 }
 
-/* Reads "{m}", "{m,}", "{,n}" or "{m,n}" at r->p; on success moves past it and sets
- * *lo and *hi (-1: no upper bound). Anything else is not an interval (glibc refuses it
- * or reads "{" literally). Counts are read up to a few digits more than any bound. */
-static bool rx_interval(struct rx *r, long *lo, long *hi)
+const char *http_regex_interval(const char *p, long *lo, long *hi)
 {
-	const char *q = r->p + 1;
+	const char *q = p + 1;
 	long m = 0, n;
 	int digits = 0;
 
@@ -101,10 +98,19 @@ static bool rx_interval(struct rx *r, long *lo, long *hi)
 		}
 	}
 	if (*q != '}' || digits == 0)
-		return false;
+		return NULL;
 	*lo = m;
 	*hi = n;
-	r->p = q + 1;
+	return q + 1;
+}
+
+static bool rx_interval(struct rx *r, long *lo, long *hi)
+{
+	const char *end = http_regex_interval(r->p, lo, hi);
+
+	if (end == NULL)
+		return false;
+	r->p = end;
 	return true;
 }
 
