@@ -93,11 +93,13 @@ note "ExaBGP's healthcheck on EPIPE: status ${PIPESTATUS[0]}, $(wc -l <"$T/epipe
 
 # ---- a check that times out: killed with its group, reaped, no zombies
 printf '#!/bin/sh\nsleep 31.7\n' >"$T/slow_check.sh"
-chmod +x "$T/slow_check.sh"
+# The Python healthcheck's own copy: what it leaves behind is not healthd's to answer for.
+printf '#!/bin/sh\nsleep 31.8\n' >"$T/slow_check_py.sh"
+chmod +x "$T/slow_check.sh" "$T/slow_check_py.sh"
 "$HEALTHD" "${BASE[@]}" --cmd "$T/slow_check.sh" --timeout 1 --interval 0.2 --fast-interval 0.2 \
 	</dev/null >"$T/slow.hd" 2>"$T/slow.err" &
 hd=$!
-"${PYHC[@]}" "${BASE[@]}" --cmd "$T/slow_check.sh" --timeout 1 --interval 0.2 --fast-interval 0.2 \
+"${PYHC[@]}" "${BASE[@]}" --cmd "$T/slow_check_py.sh" --timeout 1 --interval 0.2 --fast-interval 0.2 \
 	</dev/null >/dev/null 2>&1 &
 py=$!
 sleep 4.5
@@ -121,6 +123,8 @@ pykids=$(descendants "$py")
 # shellcheck disable=SC2086 # one pid per word
 kill -KILL "$py" $pykids 2>/dev/null
 wait "$py" 2>/dev/null
+# A check it started between the list and the kill is orphaned: end it too.
+pkill -KILL -f "sleep 31.8|$T/slow_check_py.sh" 2>/dev/null
 kill -TERM "$hd"
 exit_within "$hd" 5
 sleep 0.2
