@@ -168,27 +168,6 @@ static int hm_set_byte(struct hm_parse *ps, unsigned char c)
 	return ps->m->nsets++;
 }
 
-/* The end of the bracket expression at p ("[...]"), past its "]". */
-static const char *hm_bracket_end(const char *p)
-{
-	const char *q = p + 1;
-
-	if (*q == '^')
-		q++;
-	if (*q == ']')
-		q++;
-	for (; *q != '\0' && *q != ']'; q++) {
-		if (q[0] == '[' && (q[1] == ':' || q[1] == '.' || q[1] == '=')) {
-			const char *c = q + 2;
-			while (*c != '\0' && !(c[0] == q[1] && c[1] == ']'))
-				c++;
-			if (*c != '\0')
-				q = c + 1;
-		}
-	}
-	return *q != '\0' ? q + 1 : q;
-}
-
 static int hm_assert_new(struct hm_parse *ps, enum hm_assert as)
 {
 	int n = hm_node_new(ps, HM_ASSERT);
@@ -219,7 +198,7 @@ static int hm_atom(struct hm_parse *ps, int depth)
 		ps->p++;
 		return hm_assert_new(ps, HM_LINE_END);
 	case '[':
-		ps->p = hm_bracket_end(ps->p);
+		ps->p = http_regex_bracket_end(ps->p);
 		break;
 	case '\\': {
 		static const char chars[] = "`'bB<>";

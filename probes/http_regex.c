@@ -114,11 +114,9 @@ static bool rx_interval(struct rx *r, long *lo, long *hi)
 	return true;
 }
 
-/* A bracket expression at r->p ("[...]"), moved past; an unclosed one runs to the end
- * (regcomp refuses it). */
-static void rx_bracket(struct rx *r)
+const char *http_regex_bracket_end(const char *p)
 {
-	const char *q = r->p + 1;
+	const char *q = p + 1;
 
 	if (*q == '^')
 		q++;
@@ -133,7 +131,13 @@ static void rx_bracket(struct rx *r)
 				q = c + 1;
 		}
 	}
-	r->p = *q != '\0' ? q + 1 : q;
+	return *q != '\0' ? q + 1 : q;
+}
+
+/* A bracket expression at r->p, moved past. */
+static void rx_bracket(struct rx *r)
+{
+	r->p = http_regex_bracket_end(r->p);
 }
 
 static struct rx_size rx_alt(struct rx *r, int depth);

@@ -20,4 +20,9 @@ int http_regex_check(const char *s, char *why, size_t whylen);
  * bound. The one reading of an interval, for the bounds here and for http_match.c. */
 const char *http_regex_interval(const char *p, long *lo, long *hi);
 
+/* The end of the bracket expression at P ("[...]", P at the "["): the byte past its "]",
+ * or the string's end for an unclosed one (regcomp refuses it). "[:class:]", "[.x.]" and
+ * "[=x=]" inside are skipped whole. */
+const char *http_regex_bracket_end(const char *p);
+
 #endif
