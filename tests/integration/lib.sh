@@ -369,6 +369,21 @@ route_present() {
 	birdc_ show route "$1" 2>/dev/null | awk -v p="$1" '$1 == p { f = 1 } END { exit !f }'
 }
 
+# route_line PREFIX: BIRD's line for the route to exactly PREFIX (its source, import time
+# and attributes), empty when there is none. A birdc that fails (a busy machine) is asked
+# again, up to 3 times, so a failed read is not taken for a changed route.
+route_line() {
+	local i out
+	for ((i = 0; i < 3; i++)); do
+		if out=$(birdc_ show route "$1" 2>/dev/null); then
+			awk -v p="$1" '$1 == p { print; exit }' <<<"$out"
+			return 0
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
 # wait_route_present PREFIX TIMEOUT_S / wait_route_absent PREFIX TIMEOUT_S: poll BIRD
 # every 0.2 s, at most TIMEOUT_S; ELAPSED holds the seconds it took (or waited).
 wait_route_present() { _wait_route present "$@"; }

@@ -40,7 +40,6 @@ EOF
 	mv "$CFG.tmp" "$CFG"
 }
 
-route_line() { birdc_ show route "$1" 2>/dev/null | awk -v p="$1" '$1 == p { print; exit }'; }
 med_of() { birdc_ show route "$1" all 2>/dev/null | awk '/BGP.med:/ { print $2; exit }'; }
 log_count() { grep -c -- "$1" "$T/exabgp.out" 2>/dev/null; }
 # wait_log TEXT N TIMEOUT_S: the helper's log (via ExaBGP's stderr) has N lines with TEXT.
@@ -92,7 +91,8 @@ fi
 if [ "$(route_line "$A")" = "$a0" ] && [ "$(route_line "$B")" = "$b0" ]; then
 	ok "same file: no route changed at the peer"
 else
-	not_ok "same file: no route changed at the peer" "before: $a0" "after: $(route_line "$A")"
+	not_ok "same file: no route changed at the peer" "before: $a0" "after: $(route_line "$A")" \
+		"before: $b0" "after: $(route_line "$B")"
 fi
 
 # 2. A new --up-metric: the state's lines again, once, with the new MEDs.

@@ -63,7 +63,6 @@ for p in "$KEEP" "$CHANGE" "$GONE"; do
 done
 
 # The time BIRD imported a route: changes with every UPDATE for it.
-route_line() { birdc_ show route "$1" 2>/dev/null | awk -v p="$1" '$1 == p { print; exit }'; }
 med_of() { birdc_ show route "$1" all 2>/dev/null | awk '/BGP.med:/ { print $2; exit }'; }
 log_count() { grep -c -- "$1" "$T/exabgp.out" 2>/dev/null; }
 # wait_log TEXT N TIMEOUT_S: the helper's log has at least N lines with TEXT.
@@ -96,7 +95,8 @@ fi
 if [ "$(route_line "$KEEP")" = "$keep0" ] && [ "$(route_line "$CHANGE")" = "$change0" ]; then
 	ok "same file: no route changed at the peer"
 else
-	not_ok "same file: no route changed at the peer" "before: $keep0" "after: $(route_line "$KEEP")"
+	not_ok "same file: no route changed at the peer" "before: $keep0" "after: $(route_line "$KEEP")" \
+		"before: $change0" "after: $(route_line "$CHANGE")"
 fi
 
 # 2. A file with an error: a typo in a key.
