@@ -84,11 +84,13 @@ const char *http_regex_interval(const char *p, long *lo, long *hi)
 	const char *q = p + 1;
 	long m = 0, n;
 	int digits = 0;
+	bool comma = false;
 
 	for (; isdigit((unsigned char)*q); q++, digits++)
 		m = m < 100000 ? m * 10 + (*q - '0') : m;
 	n = m;
 	if (*q == ',') {
+		comma = true;
 		q++;
 		if (isdigit((unsigned char)*q)) {
 			for (n = 0; isdigit((unsigned char)*q); q++, digits++)
@@ -97,7 +99,8 @@ const char *http_regex_interval(const char *p, long *lo, long *hi)
 			n = -1;
 		}
 	}
-	if (*q != '}' || digits == 0)
+	/* "{}" is refused, but glibc reads "{,}" as "{0,}" */
+	if (*q != '}' || (digits == 0 && !comma))
 		return NULL;
 	*lo = m;
 	*hi = n;

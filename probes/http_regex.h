@@ -14,9 +14,9 @@
  * would refuse as malformed may pass: regcomp says what is wrong with it. */
 int http_regex_check(const char *s, char *why, size_t whylen);
 
-/* Reads "{m}", "{m,}", "{,n}" or "{m,n}" at P (which points at the "{"): the byte after
- * it, with *LO and *HI set (-1: no upper bound); NULL when P holds no interval (glibc
- * refuses it or reads "{" literally). Counts are read up to a few digits more than any
+/* Reads "{m}", "{m,}", "{,n}", "{m,n}" or "{,}" (which is "{0,}") at P (which points at the "{"):
+ * the byte after it, with *LO and *HI set (-1: no upper bound); NULL when P holds no interval
+ * (glibc refuses it or reads "{" literally). Counts are read up to a few digits more than any
  * bound. The one reading of an interval, for the bounds here and for http_match.c. */
 const char *http_regex_interval(const char *p, long *lo, long *hi);
 

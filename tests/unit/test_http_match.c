@@ -88,6 +88,10 @@ static const struct match_case cases[] = {
         {"(ab){2,}c", "ababc", 0, true},
         {"(ab){2,}c", "abc", 0, false},
         {"a{,2}b", "b", 0, true},
+        {"a{,}b", "b", 0, true}, /* "{,}" is "{0,}" */
+        {"^a{,}b", "aaab", 0, true},
+        {"x){,}y", "x)))y", 0, true},
+        {"x){,}y", "x)z", 0, false},
         {"", "", 0, true},
         {"a|", "zzz", 0, true},
         {"()", "x", 0, true},
@@ -130,7 +134,7 @@ static void gen_pattern(char *buf, size_t cap, int depth)
 	        "a",           "b",   ".",      "\n",   "[^a]", "\\w",      "\\W",  "_",   " ",
 	        "\\b",         "\\B", "\\<",    "\\>",  "^",    "$",        "\\`",  "\\'", ")",
 	        "[[:space:]]", "\\.", "\\`\\'", "[]a]", "x{2}", "(a|\\<)b", "\\w+", "$\n", "\n^"};
-	static const char *const ops[] = {"*", "+", "?", "{2}", "{0,2}", "{1,}", "{,3}"};
+	static const char *const ops[] = {"*", "+", "?", "{2}", "{0,2}", "{1,}", "{,3}", "{,}"};
 	int pieces = 1 + (int)gen_next(4);
 
 	for (int i = 0; i < pieces; i++) {
@@ -147,7 +151,7 @@ static void gen_pattern(char *buf, size_t cap, int depth)
 			gen_add(buf, cap, atoms[k]);
 		}
 		if (gen_next(3) == 0)
-			gen_add(buf, cap, ops[gen_next(7)]);
+			gen_add(buf, cap, ops[gen_next(8)]);
 	}
 	if (depth == 2 && gen_next(4) == 0) {
 		gen_add(buf, cap, "|");
