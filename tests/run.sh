@@ -7,8 +7,8 @@
 #              "Checks: N, Failures: N, Errors: N" lines, else 1 per binary)
 # golden:      tests/golden/run.sh, when it exists
 # integration: every tests/integration/test_*.sh (each ends with "N passed, N failed")
-# fuzz:        tests/fuzz/run.sh: each libFuzzer target briefly (FUZZ_TIME, default 10 s);
-#              skipped when clang or libFuzzer is missing
+# fuzz:        tests/fuzz/run.sh: each libFuzzer target briefly (FUZZ_TIME, default 10 s),
+#              with FUZZ_SEED 1 unless set; skipped when clang or libFuzzer is missing
 #
 # Environment: HEALTHD (default: the first file of $BUILD/bin/healthd, $BUILD/healthd,
 # ./healthd),
@@ -134,7 +134,9 @@ for s in "${suites[@]}"; do
 		;;
 	fuzz)
 		if [ -f "$ROOT/tests/fuzz/run.sh" ]; then
-			run_file fuzz tests/fuzz/run.sh bash "$ROOT/tests/fuzz/run.sh"
+			# one seed for every run: CI explores the same inputs each time (make fuzz
+			# explores new ones)
+			FUZZ_SEED=${FUZZ_SEED:-1} run_file fuzz tests/fuzz/run.sh bash "$ROOT/tests/fuzz/run.sh"
 		else
 			printf '\n=== fuzz: no tests/fuzz/run.sh\n'
 		fi

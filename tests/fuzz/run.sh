@@ -9,16 +9,21 @@
 #   bash tests/fuzz/run.sh                 # FUZZ_TIME=10 seconds per target
 #   FUZZ_TIME=600 bash tests/fuzz/run.sh   # a longer session (make fuzz: 60 s)
 #   bash tests/fuzz/run.sh config axfr     # only these targets
+#   FUZZ_SEED=7 bash tests/fuzz/run.sh     # the same inputs as another run with seed 7
 #
 # Environment: BUILD (default ./build; targets and working corpora go to $BUILD/fuzz),
-# FUZZ_TIME seconds per target. A crash leaves its input in $BUILD/fuzz/NAME-crash-*
-# (replay: $BUILD/fuzz/NAME FILE). The last line is "N passed, N failed".
+# FUZZ_TIME seconds per target, FUZZ_SEED (unset: a new seed each run, as `make fuzz`
+# does; tests/run.sh, which `make test` runs, sets 1 so that CI explores the same inputs
+# each time). A crash leaves its input in $BUILD/fuzz/NAME-crash-* (replay:
+# $BUILD/fuzz/NAME FILE) and prints it in hex. The last line is "N passed, N failed".
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 case ${BUILD:-} in /*) ;; '') BUILD=$ROOT/build ;; *) BUILD=$PWD/$BUILD ;; esac
 OUT=$BUILD/fuzz
 FUZZ_TIME=${FUZZ_TIME:-10}
+SEED_ARGS=()
+[ -n "${FUZZ_SEED:-}" ] && SEED_ARGS=(-seed="$FUZZ_SEED")
 CLANG=${CLANG:-clang}
 PASS=0
 FAIL=0
@@ -135,19 +140,24 @@ for src in "${want[@]}"; do
 		tail -n 20 "$OUT/$name.seeds.log" | sed 's/^/#   /'
 		continue
 	fi
-	ASAN_OPTIONS=detect_leaks=1 "$bin" -max_total_time="$FUZZ_TIME" -timeout=10 \
+	ASAN_OPTIONS=detect_leaks=1 "$bin" "${SEED_ARGS[@]}" -max_total_time="$FUZZ_TIME" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$OUT/$name-" \
 		"$work" >"$OUT/$name.log" 2>&1
 	rc=$?
 	cd "$ROOT" || exit 1
 	execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$OUT/$name.log")
+	seed=$(sed -nE 's/^INFO: Seed: *([0-9]+).*/\1/p' "$OUT/$name.log" | head -n 1)
 	if [ "$rc" -eq 0 ]; then
 		PASS=$((PASS + 1))
-		echo "ok - fuzz $name: ${execs:-?} inputs in ${FUZZ_TIME}s, no crash, leak or hang"
+		echo "ok - fuzz $name: ${execs:-?} inputs in ${FUZZ_TIME}s (seed ${seed:-?}), no crash, leak or hang"
 	else
 		FAIL=$((FAIL + 1))
-		echo "not ok - fuzz $name: exit $rc; input: $(find "$OUT" -maxdepth 1 -name "$name-*" \( -name '*-crash-*' -o -name '*-leak-*' -o -name '*-timeout-*' \) | head -n 1)"
+		input=$(find "$OUT" -maxdepth 1 -name "$name-*" \( -name '*-crash-*' -o -name '*-leak-*' -o -name '*-timeout-*' \) | head -n 1)
+		echo "not ok - fuzz $name: exit $rc (seed ${seed:-?}); input: ${input:-none written}"
 		grep -E 'ERROR|SUMMARY|#[0-9]+ ' "$OUT/$name.log" | head -n 20 | sed 's/^/#   /'
+		# The input itself, so that a log alone is enough to replay it (xxd -r -p).
+		[ -n "$input" ] && { od -An -v -tx1 "$input" | tr -d ' \n' | head -c 2048 && echo; } |
+			fold -w 96 | sed 's/^/#   input hex: /'
 	fi
 done
 finish
