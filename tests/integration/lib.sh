@@ -519,6 +519,19 @@ wait_gone() {
 	return 1
 }
 
+# wait_for TIMEOUT_S CMD...: true once CMD succeeds, tried every 0.1 s for at most
+# TIMEOUT_S.
+wait_for() {
+	local i n
+	n=$(awk -v s="$1" 'BEGIN { printf "%d", s * 10 + 1 }')
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ---------------------------------------------------------------- healthd configs
 # dur_s "200ms"|"2s"|"1m"|1.5: seconds, as a decimal.
 dur_s() {
