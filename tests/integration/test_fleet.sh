@@ -8,7 +8,8 @@
 #      MED, and the collector never loses the prefix;
 #   3. all recover: every node announces with the normal MED again, none left LAST;
 #   4. two healthd processes are stopped, then the third node's service fails: it
-#      holds, since no peer is heard;
+#      holds, since no peer is heard; a reload that changes its service (the checks'
+#      timeout) keeps the hold: the prefix never leaves the collector, MED still on_last's;
 #   5. in the stopped nodes' place, a status endpoint answering garbage and one that
 #      hangs: still held; one answering a healthy status: released (withdrawn).
 # Probe timing while peers hang: test_fleet_peers.sh.
@@ -42,6 +43,7 @@ protocol bgp n$i {
 	neighbor $(addr "$i") port $BGP_PORT as 6510$i;
 	multihop 2; strict bind on; passive on;
 	connect retry time 1; error wait time 1, 5;
+	debug { routes };
 	ipv4 { import all; export none; };
 }
 EOF
@@ -213,6 +215,20 @@ else
 	not_ok "4. metrics show LAST and the silent peers" "$(grep -E 'LAST|_last|peer_heard' "$T/metrics" | tr '\n' '|')"
 fi
 if promtool check metrics <"$T/metrics" >"$T/promtool.out" 2>&1; then ok "promtool check metrics passes with the fleet's metrics"; else not_ok "promtool check metrics" "$(head -5 "$T/promtool.out")"; fi
+h1=$(pgrep -P "${EXA_PID[1]}" | head -1)
+sed 's/"timeout": "150ms"/"timeout": "140ms"/' "$T/n1/healthd.json" >"$T/n1/healthd.json.tmp" &&
+	mv "$T/n1/healthd.json.tmp" "$T/n1/healthd.json"
+removed0=$(grep -cE "n1(\.ipv4)? > removed .* $PFX " "$T/bird.log")
+[ -n "$h1" ] && kill -HUP "$h1"
+check "4. reload while node 1 holds: its service changed" \
+	wait_for 5 grep -q "reload: 0 unchanged, 1 changed, 0 added, 0 removed" "$T/n1/exabgp.out"
+if stays_present "$PFX" 2 && [ "$(path_med 1)" = 900 ] &&
+	[ "$(grep -cE "n1(\.ipv4)? > removed .* $PFX " "$T/bird.log")" = "$removed0" ] &&
+	status_of 1 | grep -q '"state": *"LAST"'; then
+	ok "4. after the reload node 1 still holds: MED 900, LAST, its path never removed ($(meds))"
+else
+	not_ok "4. after the reload node 1 still holds" "$(meds); $(status_of 1 | head -c 300)"
+fi
 
 # 5. Garbage and a hang where nodes 2 and 3 answered: counted as not announcing.
 echo garbage >"$T/n2/ctl.mode"
