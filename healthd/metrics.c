@@ -408,6 +408,12 @@ static void metrics_checks(struct engine *eng, struct evbuffer *b)
 	{
 		put(b, "healthd_check_skipped_total", LABELS, NULL, ec->stats.skipped);
 	}
+	head(b, "healthd_check_dropped_total", "counter",
+	     "Results of overlapping runs not counted: a run started later had been counted.");
+	EACH_CHECK
+	{
+		put(b, "healthd_check_dropped_total", LABELS, NULL, ec->stats.dropped);
+	}
 #undef LABELS
 #undef EACH_CHECK
 }

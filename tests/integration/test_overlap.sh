@@ -6,7 +6,8 @@
 # two failing, and the withdraw line after exactly fall counted failures. "overlap":
 # false shows none of that (runs one after the other). A slow but healthy service
 # (answers after 300ms) stays announced, and no result of it is dropped. One run that
-# hangs while the run beside it passes: its late timeout is dropped, not counted.
+# hangs while the run beside it passes: its late timeout is dropped, not counted, and
+# counted in /metrics as dropped.
 # Reloads with runs in flight free them cleanly. Every healthd exits 0 with no
 # sanitizer report (run it with the ASan build too).
 #
@@ -16,7 +17,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 it_init
-it_need python3 awk
+it_need python3 awk curl
 it_need_healthd
 
 SERVICE_ADDR=127.0.119.10
@@ -67,6 +68,7 @@ write_config() {
 	cat >"$T/healthd.json" <<EOF
 {
 	"speaker": { "type": "exabgp" },
+	"control": { "listen": [ "unix:$T/ctl.sock" ] },
 	"defaults": { "interval": "${INTERVAL_MS}ms", "fast_interval": "${FAST_MS}ms",
 	              "timeout": "${TIMEOUT_MS}ms", "rise": 2, "fall": $FALL },
 	"services": [
@@ -229,10 +231,14 @@ for ((k = 0; k < 3; k++)); do
 	echo hangonce >"$T/mode"
 	sleep 1.5
 done
+curl -s --max-time 5 --unix-socket "$T/ctl.sock" http://healthd/metrics >"$T/once.metrics"
 stop_healthd "one hung run"
 cp "$T/healthd.err" "$T/once.err"
 ndrop=$(grep -c "hang: tcp .*: run [0-9]* dropped, run [0-9]* was counted already: fail (" "$T/once.err")
 check "one hung run: its late failure dropped ($ndrop times)" [ "$ndrop" -ge 2 ]
+mdrop=$(awk '/^healthd_check_dropped_total[{]service="hang",check="0",type="tcp"[}] / { print $2 }' "$T/once.metrics")
+check "one hung run: /metrics counts the dropped results (${mdrop:-none}; the log $ndrop by the end)" \
+	[ "${mdrop:-0}" -ge 2 -a "${mdrop:-0}" -le "$ndrop" ]
 check "one hung run: no failure counted" lacks "engine_check_done: hang: tcp [0-9.:]*: fail (" "$T/once.err"
 check "one hung run: the service never left UP" lacks "service hang: UP -> " "$T/once.err"
 
