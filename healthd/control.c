@@ -66,9 +66,13 @@ struct control_conn {
  * one copy however many clients) and reused for CONTROL_CACHE_MS, so that a burst of
  * scrapes costs one rendering of the loop's time, not one each. Then the cache lets it
  * go (ctl->expire): with 1,000 services a rendering is megabytes, not to be held between
- * scrapes. Freeing one of CONTROL_TRIM_MIN bytes or more gives the heap back (mem_trim). */
-#define CONTROL_TRIM_MIN (64 * 1024)
+ * scrapes. Freeing one of CONTROL_TRIM_MIN bytes or more gives the heap back (mem_trim),
+ * CONTROL_TRIM_DELAY_MS later: a trim takes milliseconds of the loop, so scrapes every
+ * second share one trim every few seconds rather than paying one each. */
+#define CONTROL_TRIM_MIN      (64 * 1024)
+#define CONTROL_TRIM_DELAY_MS 5000
 struct control_blob {
+	struct control *ctl;
 	char *data;
 	size_t len;
 	unsigned refs; /* the cache's own, and one per reply still holding it */
@@ -87,6 +91,7 @@ struct control {
 	uint64_t nkind[2];    /* open connections by kind: [0] TCP, [1] unix; each capped */
 	struct event *resume; /* accepting again after EMFILE */
 	struct event *expire; /* drops the cache once it is stale: it is not held idle */
+	struct event *trim;   /* gives the heap back after large renderings were freed */
 	struct control_disable *dis;
 	size_t ndis;
 };
@@ -242,13 +247,22 @@ static void control_apply(struct engine *eng)
 static void blob_unref(struct control_blob *b)
 {
 	if (b != NULL && --b->refs == 0) {
+		struct control *ctl = b->ctl;
 		size_t len = b->len;
 		free(b->data);
 		free(b);
 		/* Rendering a large one left the heap as large, in holes. */
-		if (len >= CONTROL_TRIM_MIN)
-			mem_trim("a /metrics or /status rendering");
+		if (len >= CONTROL_TRIM_MIN && !evtimer_pending(ctl->trim, NULL)) {
+			struct timeval tv;
+			ms_to_tv(&tv, CONTROL_TRIM_DELAY_MS);
+			evtimer_add(ctl->trim, &tv);
+		}
 	}
+}
+
+static void control_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	mem_trim("/metrics or /status renderings");
 }
 
 static void blob_cleanup(const void *data, size_t len, void *arg)
@@ -284,6 +298,7 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 	b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return NULL;
+	b->ctl = ctl;
 	b->at = now;
 	b->refs = 1;
 	if (kind == 0) {
@@ -1028,7 +1043,8 @@ static struct control *control_new(struct engine *eng)
 	ctl->eng = eng;
 	ctl->resume = evtimer_new(eng->base, control_resume_cb, ctl);
 	ctl->expire = evtimer_new(eng->base, control_expire_cb, ctl);
-	if (ctl->resume == NULL || ctl->expire == NULL ||
+	ctl->trim = evtimer_new(eng->base, control_trim_cb, ctl);
+	if (ctl->resume == NULL || ctl->expire == NULL || ctl->trim == NULL ||
 	    control_cfg_copy(&ctl->cfg, &eng->cfg->control) != 0 ||
 	    control_listeners_open(ctl) != 0) {
 		control_free(ctl);
@@ -1113,6 +1129,8 @@ void control_free(struct control *ctl)
 		event_free(ctl->resume);
 	if (ctl->expire != NULL)
 		event_free(ctl->expire);
+	if (ctl->trim != NULL)
+		event_free(ctl->trim);
 	for (size_t i = 0; i < ctl->ndis; i++)
 		control_disable_clear(&ctl->dis[i]);
 	free(ctl->dis);
