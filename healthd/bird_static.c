@@ -96,7 +96,9 @@ static int static_write(struct bird *b)
 			free(text);
 			continue;
 		}
-		if (atomic_replace(static_path(b, i), text, len, 0644, why, sizeof(why)) != 0) {
+		/* Not ATOMIC_DURABLE: the directory's fsync would delay every configure, and
+		 * after a crash healthd writes the file again at its start. */
+		if (atomic_replace(static_path(b, i), text, len, 0644, 0, why, sizeof(why)) != 0) {
 			free(text);
 			log_err("cannot replace BIRD include file %s: %s", static_path(b, i), why);
 			return -1;

@@ -166,8 +166,8 @@ static void control_save(struct control *ctl)
 	json_object_set_new(root, "disabled", o);
 	char *text = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(root);
-	if (text == NULL ||
-	    atomic_replace(ctl->cfg.state_file, text, strlen(text), 0600, why, sizeof(why)) != 0)
+	if (text == NULL || atomic_replace(ctl->cfg.state_file, text, strlen(text), 0600,
+	                                   ATOMIC_DURABLE, why, sizeof(why)) != 0)
 		log_err("control: cannot write the state file %s: %s", ctl->cfg.state_file,
 		        text == NULL ? "out of memory" : why);
 	free(text);

@@ -67,7 +67,7 @@ int statefile_write(const char *path, const struct config *cfg, const struct spe
 	}
 	size_t len = strlen(text);
 	text[len] = '\n';
-	rc = atomic_replace(path, text, len + 1, 0644, why, whylen);
+	rc = atomic_replace(path, text, len + 1, 0644, ATOMIC_DURABLE, why, whylen);
 out:
 	free(text);
 	json_decref(o);

@@ -39,8 +39,8 @@ static int atomic_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
-int atomic_replace(const char *path, const char *data, size_t len, mode_t mode, char *why,
-                   size_t whylen)
+int atomic_replace(const char *path, const char *data, size_t len, mode_t mode, int flags,
+                   char *why, size_t whylen)
 {
 	char *tmp = NULL, *dir = NULL;
 	int fd = -1, dfd = -1;
@@ -73,7 +73,7 @@ int atomic_replace(const char *path, const char *data, size_t len, mode_t mode, 
 	if (rename(tmp, path) != 0)
 		goto fail;
 	/* The rename itself is durable once the directory is synced. */
-	if ((dir = strdup(path)) != NULL &&
+	if ((flags & ATOMIC_DURABLE) && (dir = strdup(path)) != NULL &&
 	    (dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		fsync(dfd);
 		close(dfd);

@@ -178,11 +178,12 @@ START_TEST(test_replace)
 	snprintf(path, sizeof(path), "%s/routes.conf", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 
-	ck_assert_int_eq(atomic_replace(path, "one\n", 4, 0644, why, sizeof(why)), 0);
+	ck_assert_int_eq(atomic_replace(path, "one\n", 4, 0644, 0, why, sizeof(why)), 0);
 	ck_assert_str_eq(slurp(path), "one\n");
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
-	ck_assert_int_eq(atomic_replace(path, "two\n", 4, 0644, why, sizeof(why)), 0);
+	ck_assert_int_eq(atomic_replace(path, "two\n", 4, 0644, ATOMIC_DURABLE, why, sizeof(why)),
+	                 0);
 	ck_assert_str_eq(slurp(path), "two\n");
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0644);
@@ -190,7 +191,7 @@ START_TEST(test_replace)
 
 	/* Another writer's temp file (or anything) by a fixed name does not get in the way. */
 	ck_assert_int_eq(mkdir(tmp, 0755), 0);
-	ck_assert_int_eq(atomic_replace(path, "three\n", 6, 0644, why, sizeof(why)), 0);
+	ck_assert_int_eq(atomic_replace(path, "three\n", 6, 0644, 0, why, sizeof(why)), 0);
 	ck_assert_str_eq(slurp(path), "three\n");
 	rmdir(tmp);
 
@@ -202,7 +203,8 @@ START_TEST(test_replace)
 	ck_assert_int_eq(mkdir(sub, 0755), 0);
 	snprintf(tmp, sizeof(tmp), "%s/x", sub);
 	ck_assert_int_eq(mkdir(tmp, 0755), 0);
-	ck_assert_int_eq(atomic_replace(sub, "four\n", 5, 0644, why, sizeof(why)), -1);
+	ck_assert_int_eq(atomic_replace(sub, "four\n", 5, 0644, ATOMIC_DURABLE, why, sizeof(why)),
+	                 -1);
 	char prefix[320];
 	snprintf(prefix, sizeof(prefix), "rename %s/.sub.conf.", dir);
 	ck_assert_msg(strncmp(why, prefix, strlen(prefix)) == 0, "why: %s", why);
@@ -213,7 +215,7 @@ START_TEST(test_replace)
 	/* a missing directory is named in the error */
 	char missing[300];
 	snprintf(missing, sizeof(missing), "%s/nodir/routes.conf", dir);
-	ck_assert_int_eq(atomic_replace(missing, "x", 1, 0644, why, sizeof(why)), -1);
+	ck_assert_int_eq(atomic_replace(missing, "x", 1, 0644, 0, why, sizeof(why)), -1);
 	ck_assert(strstr(why, "nodir") != NULL);
 	ck_assert(strstr(why, strerror(ENOENT)) != NULL);
 
