@@ -59,23 +59,7 @@ has dns && { knot_start || exit 1; }
 mkfifo "$W/stdin"
 exec 7<>"$W/stdin"
 
-{
-	printf '{ "speaker": { "type": "exabgp" },\n'
-	printf '  "control": { "listen": "unix:%s/ctl.sock" },\n' "$W"
-	printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
-	printf '  "services": [\n'
-	for ((i = 0; i < N; i++)); do
-		[ "$i" -gt 0 ] && printf ',\n'
-		printf '    { "name": "s%d", "prefixes": [ "10.%d.%d.%d/32" ], "checks": [' \
-			"$i" $((i / 65536)) $((i / 256 % 256)) $((i % 256))
-		sep=""
-		if has tcp; then printf '%s\n      { "type": "tcp", "host": "127.0.0.1", "port": %s }' "$sep" "$LISTEN_PORT"; sep=,; fi
-		if has http; then printf '%s\n      { "type": "http", "url": "http://%s:%s/" }' "$sep" "$ADDR" "$NGINX_PORT"; sep=,; fi
-		if has dns; then printf '%s\n      { "type": "dns", "server": "%s", "port": %s, "name": "bench.test", "qtype": "SOA" }' "$sep" "$ADDR" "$DNS_PORT"; fi
-		printf ' ] }'
-	done
-	printf '\n  ] }\n'
-} >"$W/healthd.json"
+mix_config "$N" "$KINDS" >"$W/healthd.json"
 
 "$HEALTHD" run -c "$W/healthd.json" --no-state-file <&7 >"$W/healthd.out" 2>"$W/healthd.err" &
 HPID=$!

@@ -117,21 +117,7 @@ mkfifo "$W/stdin"
 exec 7<>"$W/stdin"
 
 # ---- healthd: N services x (tcp, http, dns) ---------------------------------------------
-{
-	printf '{ "speaker": { "type": "exabgp" },\n'
-	printf '  "control": { "listen": "unix:%s/ctl.sock" },\n' "$W"
-	printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
-	printf '  "services": [\n'
-	for ((i = 0; i < N; i++)); do
-		[ "$i" -gt 0 ] && printf ',\n'
-		printf '    { "name": "s%d", "prefixes": [ "10.%d.%d.%d/32" ], "checks": [\n' \
-			"$i" $((i / 65536)) $((i / 256 % 256)) $((i % 256))
-		printf '      { "type": "tcp", "host": "127.0.0.1", "port": %s },\n' "$LISTEN_PORT"
-		printf '      { "type": "http", "url": "http://%s:%s/" },\n' "$ADDR" "$NGINX_PORT"
-		printf '      { "type": "dns", "server": "%s", "port": %s, "name": "bench.test", "qtype": "SOA" } ] }' "$ADDR" "$DNS_PORT"
-	done
-	printf '\n  ] }\n'
-} >"$W/healthd.json"
+mix_config "$N" "tcp http dns" >"$W/healthd.json"
 "$HEALTHD" check -c "$W/healthd.json" >/dev/null 2>"$W/check.err" || {
 	log "config rejected: $(head -n 3 "$W/check.err")"
 	exit 1

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # bench/servers.sh: the real local servers the benches check, and how they count what
-# they served; sourced by bench/checks.sh and bench/mix.sh. The caller sets ROOT (the
+# they served; sourced by bench/checks.sh, bench/mix.sh and others. The caller sets ROOT (the
 # source tree), W (its work directory), ADDR (a loopback address for nginx and Knot),
 # the array PIDS (every process started here is added to it, for the caller's trap to
 # stop by PID) and a log function.
@@ -12,6 +12,7 @@
 #   cpu_ns PID                        on-CPU ns of the process's threads (schedstat)
 #   cpu_sum PID...                    the same summed, into CPU_SUM, without a fork
 #   kb FILE KEY                       a "KEY: N kB" field of /proc/PID/status or smaps_rollup
+#   mix_config N KINDS                the service mix's healthd config, on stdout
 
 cpu_ns() {
 	local s=0 t v
@@ -165,3 +166,33 @@ knot_count() {
 		awk -F'= ' '{ s += $2 } END { print s + 0 }'
 }
 
+# mix_config N KINDS: healthd's config for the service mix, on stdout: N services, each
+# with one check of every kind in KINDS ("tcp http dns": the servers above), interval
+# 1 s, speaker exabgp, the control endpoint on $W/ctl.sock.
+mix_config() {
+	local n=$1 kinds=" $2 " i sep
+	printf '{ "speaker": { "type": "exabgp" },\n'
+	printf '  "control": { "listen": "unix:%s/ctl.sock" },\n' "$W"
+	printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
+	printf '  "services": [\n'
+	for ((i = 0; i < n; i++)); do
+		[ "$i" -gt 0 ] && printf ',\n'
+		printf '    { "name": "s%d", "prefixes": [ "10.%d.%d.%d/32" ], "checks": [' \
+			"$i" $((i / 65536)) $((i / 256 % 256)) $((i % 256))
+		sep=""
+		if [[ $kinds == *" tcp "* ]]; then
+			printf '%s\n      { "type": "tcp", "host": "127.0.0.1", "port": %s }' "$sep" "$LISTEN_PORT"
+			sep=,
+		fi
+		if [[ $kinds == *" http "* ]]; then
+			printf '%s\n      { "type": "http", "url": "http://%s:%s/" }' "$sep" "$ADDR" "$NGINX_PORT"
+			sep=,
+		fi
+		if [[ $kinds == *" dns "* ]]; then
+			printf '%s\n      { "type": "dns", "server": "%s", "port": %s, "name": "bench.test", "qtype": "SOA" }' \
+				"$sep" "$ADDR" "$DNS_PORT"
+		fi
+		printf ' ] }'
+	done
+	printf '\n  ] }\n'
+}
