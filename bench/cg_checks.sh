@@ -43,16 +43,7 @@ http) chk="{ \"type\": \"http\", \"url\": \"http://$ADDR:$NGINX_PORT/\" }" ;;
 https) chk="{ \"type\": \"http\", \"url\": \"https://$ADDR:$TLS_PORT/\", \"ca_file\": \"$W/nginx/bundle.pem\" }" ;;
 *) log "unknown kind $KIND"; exit 1 ;;
 esac
-{
-	printf '{ "speaker": { "type": "exabgp" },\n'
-	printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
-	printf '  "services": [\n'
-	for ((i = 0; i < N; i++)); do
-		printf '    { "name": "s%d", "prefixes": [ "10.0.%d.%d/32" ], "checks": [ %s ] }%s\n' \
-			"$i" $((i / 256)) $((i % 256)) "$chk" "$([ $((i + 1)) -lt "$N" ] && echo ,)"
-	done
-	printf '  ] }\n'
-} >"$W/healthd.json"
+one_check_config "$N" "$chk" >"$W/healthd.json"
 mkfifo "$W/stdin"
 exec 7<>"$W/stdin"
 # shellcheck disable=SC2086 # CG_ENV is a list of NAME=VALUE words

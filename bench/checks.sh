@@ -53,7 +53,7 @@ exec_count() { wc -l <"$W/exec/count" 2>/dev/null || echo 0; }
 
 # ---- one kind ----------------------------------------------------------------------
 config() { # config KIND FILE
-	local kind=$1 f=$2 i chk
+	local kind=$1 f=$2 chk
 	case $kind in
 	tcp) chk="{ \"type\": \"tcp\", \"host\": \"127.0.0.1\", \"port\": $LISTEN_PORT }" ;;
 	http) chk="{ \"type\": \"http\", \"url\": \"http://$ADDR:$NGINX_PORT/\" }" ;;
@@ -65,16 +65,7 @@ config() { # config KIND FILE
 	dns) chk="{ \"type\": \"dns\", \"server\": \"$ADDR\", \"port\": $DNS_PORT, \"name\": \"bench.test\", \"qtype\": \"SOA\" }" ;;
 	exec) chk="{ \"type\": \"exec\", \"shell\": true, \"command\": \"echo >> $W/exec/count\" }" ;;
 	esac
-	{
-		printf '{ "speaker": { "type": "exabgp" },%s\n' "$([ "$kind" = exec ] && echo ' "allow_root_exec": true,')"
-		printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
-		printf '  "services": [\n'
-		for ((i = 0; i < N; i++)); do
-			printf '    { "name": "s%d", "prefixes": [ "10.%d.%d.%d/32" ], "checks": [ %s ] }%s\n' \
-				"$i" $((i / 65536)) $((i / 256 % 256)) $((i % 256)) "$chk" "$([ $((i + 1)) -lt "$N" ] && echo ,)"
-		done
-		printf '  ] }\n'
-	} >"$f"
+	one_check_config "$N" "$chk" "$([ "$kind" = exec ] && echo ' "allow_root_exec": true,')" >"$f"
 }
 
 run_kind() {

@@ -13,6 +13,7 @@
 #   cpu_sum PID...                    the same summed, into CPU_SUM, without a fork
 #   kb FILE KEY                       a "KEY: N kB" field of /proc/PID/status or smaps_rollup
 #   mix_config N KINDS                the service mix's healthd config, on stdout
+#   one_check_config N CHECK [TOP]    N services with one check each, on stdout
 
 cpu_ns() {
 	local s=0 t v
@@ -195,4 +196,19 @@ mix_config() {
 		printf ' ] }'
 	done
 	printf '\n  ] }\n'
+}
+
+# one_check_config N CHECK [TOP]: healthd's config on stdout: N services, each with the
+# one check CHECK (a JSON object), interval 1 s, speaker exabgp; TOP, when given, adds
+# top-level members (e.g. ' "allow_root_exec": true,').
+one_check_config() {
+	local n=$1 chk=$2 i
+	printf '{ "speaker": { "type": "exabgp" },%s\n' "${3:-}"
+	printf '  "defaults": { "interval": "1s", "fast_interval": "500ms", "timeout": "900ms", "rise": 2, "fall": 2 },\n'
+	printf '  "services": [\n'
+	for ((i = 0; i < n; i++)); do
+		printf '    { "name": "s%d", "prefixes": [ "10.%d.%d.%d/32" ], "checks": [ %s ] }%s\n' \
+			"$i" $((i / 65536)) $((i / 256 % 256)) $((i % 256)) "$chk" "$([ $((i + 1)) -lt "$n" ] && echo ,)"
+	done
+	printf '  ] }\n'
 }
