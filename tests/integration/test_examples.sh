@@ -201,16 +201,6 @@ fi
 export STATE_DIRECTORY=$T
 hd_start "$T/node.json"
 routes_have() { grep -q "^route $ANY/32 " "$T/routes.conf" 2>/dev/null; }
-wait_for() { # wait_for SECONDS CMD...: bounded poll
-	local n i
-	n=$(awk -v s="$1" 'BEGIN { printf "%d", s * 10 }')
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 t0=$(now)
 announced=""
 if wait_for 20 routes_have; then
