@@ -73,6 +73,7 @@ struct control_conn {
 #define CONTROL_TRIM_DELAY_MS 5000
 struct control_blob {
 	struct control *ctl;
+	struct evbuffer *ev; /* /metrics: the buffer it was rendered into, which holds data */
 	char *data;
 	size_t len;
 	unsigned refs; /* the cache's own, and one per reply still holding it */
@@ -249,7 +250,10 @@ static void blob_unref(struct control_blob *b)
 	if (b != NULL && --b->refs == 0) {
 		struct control *ctl = b->ctl;
 		size_t len = b->len;
-		free(b->data);
+		if (b->ev != NULL)
+			evbuffer_free(b->ev);
+		else
+			free(b->data);
 		free(b);
 		/* Rendering a large one left the heap as large, in holes. */
 		if (len >= CONTROL_TRIM_MIN && !evtimer_pending(ctl->trim, NULL)) {
@@ -305,19 +309,20 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 		struct evbuffer *e = evbuffer_new();
 		/* Room for the last rendering's size and a little more, in one chain: its own
 		 * mapping (mem_init), rather than thousands of small chains scattered through
-		 * the heap that outlive the rendering as holes. */
+		 * the heap that outlive the rendering as holes. That chain is then the blob's
+		 * data as it is (pulling up one chain copies nothing): no second copy of
+		 * megabytes while the first one is still there. */
 		if (e != NULL && ctl->metrics_len > 0)
 			evbuffer_expand(e, ctl->metrics_len + ctl->metrics_len / 8);
 		if (e == NULL || metrics_render(ctl->eng, e) != 0 ||
-		    (b->data = malloc(evbuffer_get_length(e) + 1)) == NULL) {
+		    (b->data = (char *)evbuffer_pullup(e, -1)) == NULL) {
 			if (e != NULL)
 				evbuffer_free(e);
 			free(b);
 			return NULL;
 		}
+		b->ev = e;
 		b->len = evbuffer_get_length(e);
-		evbuffer_remove(e, b->data, b->len);
-		evbuffer_free(e);
 		ctl->metrics_len = b->len;
 	} else {
 		json_t *j = status_all(ctl->eng);
@@ -325,13 +330,19 @@ static struct control_blob *control_render(struct control *ctl, int kind)
 		                                               JSON_REAL_PRECISION(6))
 		                       : NULL;
 		json_decref(j);
-		if (text == NULL || asprintf(&b->data, "%s\n", text) < 0) {
+		/* The newline added in place (a large text is its own mapping: realloc moves
+		 * no bytes), not by a copy of the whole text. */
+		size_t n = text != NULL ? strlen(text) : 0;
+		char *t = text != NULL ? realloc(text, n + 2) : NULL;
+		if (t == NULL) {
 			free(text);
 			free(b);
 			return NULL;
 		}
-		free(text);
-		b->len = strlen(b->data);
+		t[n] = '\n';
+		t[n + 1] = '\0';
+		b->data = t;
+		b->len = n + 1;
 	}
 	mono_now(&t1);
 	timersub(&t1, &now, &age);
