@@ -181,7 +181,7 @@ probe_cli "reset on connect: CRITICAL reset" "TCP CRITICAL - reset: " \
 	tcp --host "$SERVICE_ADDR" --port "${FAULT_PORT[reset]}" --send 'PING\r\n' --expect PONG --timeout "$TIMEOUT"
 
 # The faults go on: watch healthd's memory and the exec check's processes.
-rss_max=$RSS0 leaked="" pgids=" " seen=0 ign_bad="" looks=0 p="" g="" age="" ign="" k="" v=""
+rss_max=$RSS0 leaked="" pgids=" " seen=0 ign_bad="" looks=0 p="" g="" age="" ign="" name="" k="" v=""
 t0=$(now)
 while le "$(since "$t0")" "$DWELL"; do
 	r=$(rss_kb "$HEALTHD_PID")
@@ -192,10 +192,16 @@ while le "$(since "$t0")" "$DWELL"; do
 		[[ $pgids != *" $g "* ]] && pgids="$pgids$g "
 		# ps shows a process started within its own clock tick as ~2^32 s old
 		[ "$age" -ge "$LEAK_AGE" ] && [ "$age" -lt 86400 ] && leaked="$leaked $p(${age}s)"
-		# SigIgn bit 15 (SIGTERM): the fault is real only when they do ignore it
-		ign=""
-		while read -r k v; do [ "$k" = SigIgn: ] && ign=$v; done <"/proc/$p/status" 2>/dev/null
-		[ -n "$ign" ] && (((0x$ign & 0x4000) == 0)) && ign_bad="$ign_bad $p"
+		# SigIgn bit 15 (SIGTERM): the fault is real only when they do ignore it. Name
+		# from the same read: the process may have ended since ps, and its pid gone to
+		# another (pids wrap at 32768 here, fast on a busy machine).
+		ign="" name=""
+		while read -r k v; do
+			[ "$k" = Name: ] && name=$v
+			[ "$k" = SigIgn: ] && ign=$v
+		done <"/proc/$p/status" 2>/dev/null
+		[ "$name" = "${MARK##*/}" ] && [ -n "$ign" ] && (((0x$ign & 0x4000) == 0)) &&
+			ign_bad="$ign_bad $p"
 	done < <(ps -e -o pid=,pgid=,etimes=,args= | awk -v m="$MARK" '$4 == m { print $1, $2, $3 }')
 	sleep 0.1
 	looks=$((looks + 1))
