@@ -19,6 +19,9 @@ it_need_healthd
 
 SERVICE_ADDR=127.0.91.30 EXA_ADDR=127.0.91.31 BIRD_ADDR=127.0.91.32
 PFX=203.0.113.92/32 PFX2=203.0.113.93/32
+SERVICES=(web web2)
+# per service: its prefix, BIRD's route changes before the flapping, when its hold began
+declare -A PFX_OF=([web]=$PFX [web2]=$PFX2) BEFORE T_HELD
 MODE=$T/mode
 MAX_FLAPS=4 WINDOW=30s HOLD=5s
 hold_s=$(dur_s $HOLD)
@@ -90,7 +93,7 @@ for p in "$PFX" "$PFX2"; do
 	if wait_route_present "$p" 15; then ok "steady service: $p in BIRD"; else not_ok "steady service: $p in BIRD"; fi
 done
 sleep 0.5
-before=$(changes "$PFX") before2=$(changes "$PFX2")
+for svc in "${SERVICES[@]}"; do BEFORE[$svc]=$(changes "${PFX_OF[$svc]}"); done
 
 # Flap at every run (every 200 ms): unbounded, that would be 5 changes a second.
 echo flap >"$MODE"
@@ -99,8 +102,8 @@ for ((i = 0; i < 50; i++)); do
 	held web && held web2 && break
 	sleep 0.1
 done
-for svc in web web2; do
-	if held $svc; then
+for svc in "${SERVICES[@]}"; do
+	if held "$svc"; then
 		ok "flapping service $svc held after max_flaps ($(since "$t0")s)"
 	else
 		not_ok "flapping service $svc held within 5s" "$(tail -5 "$T/exabgp.out" | tr '\n' '|')"
@@ -116,9 +119,11 @@ check "reload during the hold: web unchanged, web2 changed" \
 
 # When each hold began, by healthd's own clock (its log line), not when this script saw
 # it: on a loaded machine the script can see it late.
-t_held=$(date -d "$(log_ts web "flap damping: .*held in its on_down action")" +%s.%N)
-t_held2=$(date -d "$(log_ts web2 "flap damping: .*held in its on_down action")" +%s.%N)
-t_first=$(awk -v a="$t_held" -v b="$t_held2" 'BEGIN { print (a < b ? a : b) }')
+for svc in "${SERVICES[@]}"; do
+	ts=$(log_ts "$svc" "flap damping: .*held in its on_down action")
+	T_HELD[$svc]=$(date -d "${ts:-now}" +%s.%N)
+done
+t_first=$(printf '%s\n' "${T_HELD[@]}" | sort -n | head -n 1)
 
 # Until hold_down ends: both absent, and no change at all (watched until 0.7 s before the
 # first hold's end).
@@ -136,8 +141,8 @@ else
 	not_ok "held: $PFX and $PFX2 (reloaded) stay withdrawn until hold_down ends" "present:$moved"
 fi
 # hold_down over: each rises normally, not before its hold's end.
-for svc in web web2; do
-	if [ $svc = web ]; then p=$PFX t=$t_held; else p=$PFX2 t=$t_held2; fi
+for svc in "${SERVICES[@]}"; do
+	p=${PFX_OF[$svc]} t=${T_HELD[$svc]}
 	if wait_route_present "$p" "$(awk -v h="$hold_s" -v t="$t" -v n="$(now)" 'BEGIN { print t + h + 3 - n }')"; then
 		held_for=$(since "$t")
 		if le "$(awk -v h="$hold_s" 'BEGIN { print h - 0.5 }')" "$held_for"; then
@@ -153,9 +158,9 @@ done
 
 # Counted up to healthd's own "hold_down over" line, not up to whenever the checks above
 # ended: on a slow machine they can end after the announce that follows the hold.
-for svc in web web2; do
-	if [ $svc = web ]; then p=$PFX b=$before; else p=$PFX2 b=$before2; fi
-	hold_end=$(log_ts $svc "flap damping: hold_down over")
+for svc in "${SERVICES[@]}"; do
+	p=${PFX_OF[$svc]} b=${BEFORE[$svc]}
+	hold_end=$(log_ts "$svc" "flap damping: hold_down over")
 	during=$(($(changes "$p" "${hold_end:-9}") - b))
 	# The initial announce is within the window too: it counts toward max_flaps.
 	if [ -n "$hold_end" ] && [ "$during" -ge 2 ] && [ "$during" -le $((MAX_FLAPS - 1)) ]; then
