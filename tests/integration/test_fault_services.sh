@@ -199,7 +199,7 @@ while le "$(since "$t0")" "$DWELL"; do
 		while read -r k v; do
 			[ "$k" = Name: ] && name=$v
 			[ "$k" = SigIgn: ] && ign=$v
-		done <"/proc/$p/status" 2>/dev/null
+		done 2>/dev/null <"/proc/$p/status" # silent when it has ended: redirections apply in order
 		[ "$name" = "${MARK##*/}" ] && [ -n "$ign" ] && (((0x$ign & 0x4000) == 0)) &&
 			ign_bad="$ign_bad $p"
 	done < <(ps -e -o pid=,pgid=,etimes=,args= | awk -v m="$MARK" '$4 == m { print $1, $2, $3 }')
