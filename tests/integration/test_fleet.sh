@@ -218,12 +218,14 @@ if promtool check metrics <"$T/metrics" >"$T/promtool.out" 2>&1; then ok "promto
 h1=$(pgrep -P "${EXA_PID[1]}" | head -1)
 sed 's/"timeout": "150ms"/"timeout": "140ms"/' "$T/n1/healthd.json" >"$T/n1/healthd.json.tmp" &&
 	mv "$T/n1/healthd.json.tmp" "$T/n1/healthd.json"
-removed0=$(grep -cE "n1(\.ipv4)? > removed .* $PFX " "$T/bird.log")
+# n1_removed: how often the collector logged node 1's path removed
+n1_removed() { grep -cE "n1(\.ipv4)? > removed .* $PFX " "$T/bird.log"; }
+removed0=$(n1_removed)
 [ -n "$h1" ] && kill -HUP "$h1"
 check "4. reload while node 1 holds: its service changed" \
 	wait_for 5 grep -q "reload: 0 unchanged, 1 changed, 0 added, 0 removed" "$T/n1/exabgp.out"
 if stays_present "$PFX" 2 && [ "$(path_med 1)" = 900 ] &&
-	[ "$(grep -cE "n1(\.ipv4)? > removed .* $PFX " "$T/bird.log")" = "$removed0" ] &&
+	[ "$(n1_removed)" = "$removed0" ] &&
 	status_of 1 | grep -q '"state": *"LAST"'; then
 	ok "4. after the reload node 1 still holds: MED 900, LAST, its path never removed ($(meds))"
 else
