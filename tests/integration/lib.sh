@@ -384,6 +384,41 @@ route_line() {
 	return 1
 }
 
+# route_same PREFIX LINE: BIRD's line for PREFIX is still LINE (an earlier route_line): the
+# same source and attributes, and the same import time. BIRD keeps that time on its
+# monotonic clock and converts it to the wall clock at each read, so the same import can
+# read a millisecond apart (12:00:00.399, then .400); times within 50 ms are the same
+# import. Callers wait more than a second after the import before they act, so a route
+# imported again reads far later. ROUTE_READS holds the read that differed, for not_ok.
+route_same() {
+	local line
+	ROUTE_READS=()
+	if ! line=$(route_line "$1"); then
+		ROUTE_READS=("$1: birdc failed 3 times")
+		return 1
+	fi
+	awk -v a="$line" -v b="$2" '
+		function ms(t, p) { split(t, p, /[:.]/); return ((p[1] * 60 + p[2]) * 60 + p[3]) * 1000 + p[4] }
+		# rest(LINE): LINE with its hh:mm:ss.mmm replaced by T; TIME gets the milliseconds.
+		function rest(l, n, w, i, out) {
+			n = split(l, w, /[ \t]+/)
+			TIME = -1
+			for (i = 1; i <= n; i++) {
+				if (w[i] ~ /^[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9][0-9][0-9]$/) { TIME = ms(w[i]); w[i] = "T" }
+				out = out " " w[i]
+			}
+			return out
+		}
+		BEGIN {
+			ra = rest(a); ta = TIME; rb = rest(b); tb = TIME
+			d = ta - tb; if (d < 0) d = -d
+			if (d > 43200000) d = 86400000 - d # across midnight
+			exit !(a != "" && ra == rb && ta >= 0 && tb >= 0 && d <= 50)
+		}' && return 0
+	ROUTE_READS=("$1 now: ${line:-(no route)}")
+	return 1
+}
+
 # wait_route_present PREFIX TIMEOUT_S / wait_route_absent PREFIX TIMEOUT_S: poll BIRD
 # every 0.2 s, at most TIMEOUT_S; ELAPSED holds the seconds it took (or waited).
 wait_route_present() { _wait_route present "$@"; }
