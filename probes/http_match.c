@@ -10,7 +10,10 @@
  * So healthd runs the pattern itself: parsed here into a tree, compiled into a Thompson
  * NFA (repetitions copied out as regcomp does, which http_regex.c bounds), and simulated
  * over the body with every thread at once. Each byte costs at most one visit of each NFA
- * state: time is linear in the body, memory fixed when the config is loaded.
+ * state: time is linear in the body, memory fixed when the config is loaded. During a
+ * match, each set of states reached and where each byte took it are kept (a DFA built
+ * lazily, of bounded size, freed at the end), so most bytes cost one table lookup; a
+ * body that keeps reaching new sets makes the match go on without it.
  *
  * What a single character matches (a literal, ".", a bracket expression, an escape such
  * as "\w" or "\.") is not interpreted here: regcomp compiles that atom alone and regexec
@@ -31,6 +34,20 @@
 #include <string.h>
 
 #define HM_MAX_STATES 8192 /* far above what http_regex.c's bounds let regcomp build */
+/* A run's DFA cache holds at most this many bytes of transitions and of state lists;
+ * when full it is emptied and built again from where the run is, unless it was read
+ * fewer than HM_DFA_REUSE bytes per state made: then, or as soon as that is so with
+ * HM_DFA_CHECK states made, the run goes on as the NFA. */
+#define HM_DFA_TRANS_BYTES (256 * 1024)
+#define HM_DFA_POOL_INTS   (64 * 1024)
+#define HM_DFA_REUSE       8
+#define HM_DFA_CHECK       256 /* states made before the reuse is first judged */
+#define HM_UNKNOWN         (-1)
+#define HM_MATCHED         (-2)
+#define HM_BAIL            (-3)
+
+/* What an assertion or the newline rule can see of the byte after a position. */
+enum { HM_LA_END, HM_LA_NL, HM_LA_WORD, HM_LA_OTHER, HM_LA_N };
 
 enum hm_kind { HM_EMPTY, HM_SET, HM_ASSERT, HM_CAT, HM_ALT, HM_REP };
 
@@ -74,6 +91,27 @@ struct http_match {
 	int *cur, *nxt, *stack;
 	unsigned *mark;
 	unsigned stamp;
+	/* bytes that no set, no assertion and no newline rule tells apart share a class */
+	uint8_t cls[256];
+	int ncls;
+	int dfa_max;   /* most DFA states a run caches (http_match_cache_limit) */
+	int dfa_reuse; /* bytes read per state made, at least, to empty a full cache */
+};
+
+/* A DFA built lazily during one run: each of its states is the set of NFA states that
+ * read a byte, reached at one position (the thread starting there included); its
+ * transition on a byte class and a lookahead category, once simulated, is kept. */
+struct hm_dfa {
+	int nd, cap;    /* states, and room for them */
+	int *off, *len; /* each state's NFA states, sorted, in pool */
+	int *pool;
+	size_t npool, cappool;
+	int *trans;   /* cap * stride: the next state, HM_UNKNOWN or HM_MATCHED */
+	int stride;   /* ncls * HM_LA_N */
+	int *hash;    /* ids + 1 (0: free) */
+	size_t hcap;  /* the hash's slots: a power of 2, at least 2 * cap */
+	size_t bytes; /* read since the cache was last emptied */
+	int built;    /* states made since then */
 };
 
 struct hm_parse {
@@ -418,6 +456,32 @@ static int hm_build(struct http_match *m, const struct hm_node *nodes, int n, in
 	return -1;
 }
 
+static bool hm_word(int c)
+{
+	return c >= 0 && (isalnum(c) || c == '_');
+}
+
+/* Splits the 256 bytes into classes that every set, the word test and the newline rule
+ * see alike: first by word byte and newline, then by each set in turn. */
+static void hm_classes(struct http_match *m)
+{
+	for (int b = 0; b < 256; b++)
+		m->cls[b] = b == '\n' ? 2 : hm_word(b) ? 1 : 0;
+	m->ncls = 3;
+	for (int k = 0; k < m->nsets; k++) {
+		int map[2][256];
+		int n = 0;
+		memset(map, -1, sizeof(map));
+		for (int b = 0; b < 256; b++) {
+			int in = (int)(m->sets[k][b >> 6] >> (b & 63) & 1);
+			if (map[in][m->cls[b]] < 0)
+				map[in][m->cls[b]] = n++;
+			m->cls[b] = (uint8_t)map[in][m->cls[b]];
+		}
+		m->ncls = n;
+	}
+}
+
 struct http_match *http_match_new(const char *pattern, char *why, size_t whylen)
 {
 	struct http_match *m = calloc(1, sizeof(*m));
@@ -445,17 +509,14 @@ struct http_match *http_match_new(const char *pattern, char *why, size_t whylen)
 		m->mark = calloc(4 * n, sizeof(*m->mark));
 		if (m->cur == NULL || m->nxt == NULL || m->stack == NULL || m->mark == NULL)
 			hm_fail(&ps, "out of memory");
+		hm_classes(m);
+		http_match_cache_limit(m, 0, -1);
 	}
 	if (ps.bad) {
 		http_match_free(m);
 		return NULL;
 	}
 	return m;
-}
-
-static bool hm_word(int c)
-{
-	return c >= 0 && (isalnum(c) || c == '_');
 }
 
 /* Whether assertion AS holds between the bytes PREV and NEXT (-1: the body's edge);
@@ -551,35 +612,250 @@ static void hm_next_stamp(struct http_match *m)
 	}
 }
 
+static int hm_la(int c)
+{
+	return c < 0 ? HM_LA_END : c == '\n' ? HM_LA_NL : hm_word(c) ? HM_LA_WORD : HM_LA_OTHER;
+}
+
+static bool hm_reads(const struct http_match *m, int s, int c)
+{
+	return (m->sets[m->st[s].set][c >> 6] >> (c & 63) & 1) != 0;
+}
+
+/* Every thread at once, from position I on, where cur holds the NCUR states reached there
+ * (the thread that starts at I included). */
+static bool hm_nfa(struct http_match *m, const unsigned char *t, size_t len, size_t i, int ncur)
+{
+	for (; i < len; i++) {
+		int c = t[i], after = i + 1 < len ? t[i + 1] : -1, nnxt = 0;
+		hm_next_stamp(m);
+		for (int k = 0; k < ncur; k++)
+			if (hm_reads(m, m->cur[k], c) &&
+			    hm_add(m, m->nxt, &nnxt, m->st[m->cur[k]].out, c, after, c == '\n'))
+				return true;
+		/* the thread that starts at i + 1, in the same list */
+		if (hm_add(m, m->nxt, &nnxt, m->start, c, after, false))
+			return true;
+		int *swap = m->cur;
+		m->cur = m->nxt;
+		m->nxt = swap;
+		ncur = nnxt;
+	}
+	return false;
+}
+
+static void hm_dfa_free(struct hm_dfa *d)
+{
+	free(d->off);
+	free(d->len);
+	free(d->pool);
+	free(d->trans);
+	free(d->hash);
+}
+
+static void hm_dfa_empty(struct hm_dfa *d)
+{
+	d->nd = 0;
+	d->npool = 0;
+	d->bytes = 0;
+	d->built = 0;
+	if (d->hash != NULL)
+		memset(d->hash, 0, d->hcap * sizeof(*d->hash));
+}
+
+static uint32_t hm_hash(const int *list, int n)
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < n; i++)
+		h = (h ^ (uint32_t)list[i]) * 16777619u;
+	return h;
+}
+
+/* Room for twice the states (at most MAX), the hash made again for it. */
+static bool hm_dfa_grow(struct hm_dfa *d, int max)
+{
+	int cap = d->cap > 0 ? d->cap * 2 : 16;
+	if (cap > max)
+		cap = max;
+	int *off = realloc(d->off, (size_t)cap * sizeof(*off));
+	if (off != NULL)
+		d->off = off;
+	int *len = realloc(d->len, (size_t)cap * sizeof(*len));
+	if (len != NULL)
+		d->len = len;
+	int *trans = realloc(d->trans, (size_t)cap * (size_t)d->stride * sizeof(*trans));
+	if (trans != NULL)
+		d->trans = trans;
+	size_t hcap = 1;
+	while (hcap < 2 * (size_t)cap)
+		hcap *= 2;
+	int *hash = calloc(hcap, sizeof(*hash));
+	if (off == NULL || len == NULL || trans == NULL || hash == NULL) {
+		free(hash);
+		return false;
+	}
+	free(d->hash);
+	d->hash = hash;
+	d->hcap = hcap;
+	d->cap = cap;
+	for (int id = 0; id < d->nd; id++) {
+		size_t mask = hcap - 1, k = hm_hash(d->pool + d->off[id], d->len[id]) & mask;
+		while (d->hash[k] != 0)
+			k = (k + 1) & mask;
+		d->hash[k] = id + 1;
+	}
+	return true;
+}
+
+/* The DFA state of the N sorted states in LIST: found, or made. HM_UNKNOWN when the cache
+ * is full, HM_BAIL when out of memory. */
+static int hm_dfa_state(struct hm_dfa *d, const int *list, int n, int max)
+{
+	uint32_t h = hm_hash(list, n);
+	size_t mask, k;
+
+	if (d->cap > 0) {
+		mask = d->hcap - 1;
+		for (k = h & mask; d->hash[k] != 0; k = (k + 1) & mask) {
+			int id = d->hash[k] - 1;
+			if (d->len[id] == n && (n == 0 || memcmp(d->pool + d->off[id], list,
+			                                         (size_t)n * sizeof(int)) == 0))
+				return id;
+		}
+	}
+	if (d->nd == max || d->npool + (size_t)n > HM_DFA_POOL_INTS)
+		return HM_UNKNOWN;
+	if (d->nd == d->cap && !hm_dfa_grow(d, max))
+		return HM_BAIL;
+	if (d->pool == NULL || d->npool + (size_t)n > d->cappool) {
+		size_t cap = d->cappool > 0 ? d->cappool : 256;
+		while (cap < d->npool + (size_t)n)
+			cap *= 2;
+		int *pool = realloc(d->pool, cap * sizeof(*pool));
+		if (pool == NULL)
+			return HM_BAIL;
+		d->pool = pool;
+		d->cappool = cap;
+	}
+	int id = d->nd++;
+	d->off[id] = (int)d->npool;
+	d->len[id] = n;
+	if (n > 0)
+		memcpy(d->pool + d->npool, list, (size_t)n * sizeof(int));
+	d->npool += (size_t)n;
+	for (int x = 0; x < d->stride; x++)
+		d->trans[(size_t)id * (size_t)d->stride + (size_t)x] = HM_UNKNOWN;
+	mask = d->hcap - 1;
+	for (k = h & mask; d->hash[k] != 0; k = (k + 1) & mask)
+		;
+	d->hash[k] = id + 1;
+	d->built++;
+	return id;
+}
+
+static int hm_cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/* The state after state ID reads byte C with byte AFTER next (-1: the end), simulated
+ * once: the threads of ID that read C, and the one that starts after it. HM_MATCHED, a
+ * state, or HM_BAIL: the cache was full and little reused, or out of memory (cur then
+ * holds ID's NFA states, returned in *NCUR, for hm_nfa to go on from). *EMPTIED: the
+ * cache was emptied, ID with it. */
+static int hm_dfa_step(struct http_match *m, struct hm_dfa *d, int id, int c, int after, int *ncur,
+                       bool *emptied)
+{
+	const int *list = d->pool + d->off[id];
+	int n = 0;
+
+	hm_next_stamp(m);
+	for (int k = 0; k < d->len[id]; k++)
+		if (hm_reads(m, list[k], c) &&
+		    hm_add(m, m->nxt, &n, m->st[list[k]].out, c, after, c == '\n'))
+			return HM_MATCHED;
+	if (hm_add(m, m->nxt, &n, m->start, c, after, false))
+		return HM_MATCHED;
+	qsort(m->nxt, (size_t)n, sizeof(*m->nxt), hm_cmp_int);
+	int built = d->built, next = hm_dfa_state(d, m->nxt, n, m->dfa_max);
+	/* A state made, and many made for the bytes read: a body that takes the pattern to
+	 * ever new sets of states ("a[^x]{16}x" has 2^16) gains nothing from the cache. */
+	bool thrash = d->built > built && d->built >= HM_DFA_CHECK &&
+	              d->bytes < (size_t)d->built * (size_t)m->dfa_reuse;
+	if (next >= 0 && !thrash)
+		return next;
+	/* Full, out of memory or thrashing: ID's states to cur (which the DFA leaves alone),
+	 * before emptying the cache may write over them (the pool may have moved: again from
+	 * its offset). */
+	*ncur = d->len[id];
+	memcpy(m->cur, d->pool + d->off[id], (size_t)d->len[id] * sizeof(*m->cur));
+	if (next == HM_UNKNOWN && d->bytes >= (size_t)d->built * (size_t)m->dfa_reuse) {
+		/* full, and worth its keep: built again from here */
+		hm_dfa_empty(d);
+		*emptied = true;
+		next = hm_dfa_state(d, m->nxt, n, m->dfa_max);
+	}
+	return next >= 0 && !thrash ? next : HM_BAIL;
+}
+
+/* From position 0, where cur holds the NCUR states reached: each step looked up in the
+ * run's DFA, or simulated once and kept there. */
+static bool hm_dfa_run(struct http_match *m, const unsigned char *t, size_t len, int ncur)
+{
+	struct hm_dfa d = {.stride = m->ncls * HM_LA_N};
+	bool yes = false;
+
+	qsort(m->cur, (size_t)ncur, sizeof(*m->cur), hm_cmp_int);
+	int id = hm_dfa_state(&d, m->cur, ncur, m->dfa_max);
+	if (id < 0) {
+		hm_dfa_free(&d);
+		return hm_nfa(m, t, len, 0, ncur);
+	}
+	for (size_t i = 0; i < len; i++) {
+		int c = t[i], after = i + 1 < len ? t[i + 1] : -1;
+		size_t x = (size_t)id * (size_t)d.stride +
+		           (size_t)(m->cls[c] * HM_LA_N + hm_la(after));
+		int next = d.trans[x];
+		if (next == HM_UNKNOWN) {
+			bool emptied = false;
+			next = hm_dfa_step(m, &d, id, c, after, &ncur, &emptied);
+			if (next == HM_BAIL) {
+				yes = hm_nfa(m, t, len, i, ncur);
+				break;
+			}
+			if (!emptied)
+				d.trans[x] = next;
+		}
+		if (next == HM_MATCHED) {
+			yes = true;
+			break;
+		}
+		id = next;
+		d.bytes++;
+	}
+	hm_dfa_free(&d);
+	return yes;
+}
+
 bool http_match_run(struct http_match *m, const char *text, size_t len)
 {
 	const unsigned char *t = (const unsigned char *)text;
 	int ncur = 0;
 
 	hm_next_stamp(m);
-	/* Position i: the threads that arrived (in cur) plus a new one starting here, which
+	/* Position 0: the thread that starts there. Each later position adds its own, which
 	 * makes the search unanchored in the same pass. */
-	for (size_t i = 0;; i++) {
-		int prev = i > 0 ? t[i - 1] : -1, next = i < len ? t[i] : -1;
-		if (hm_add(m, m->cur, &ncur, m->start, prev, next, false))
-			return true;
-		if (i == len)
-			return false;
-		int nnxt = 0;
-		int after = i + 1 < len ? t[i + 1] : -1;
-		hm_next_stamp(m);
-		for (int k = 0; k < ncur; k++) {
-			const struct hm_state *st = &m->st[m->cur[k]];
-			if ((m->sets[st->set][next >> 6] >> (next & 63) & 1) == 0)
-				continue;
-			if (hm_add(m, m->nxt, &nnxt, st->out, next, after, next == '\n'))
-				return true;
-		}
-		int *swap = m->cur;
-		m->cur = m->nxt;
-		m->nxt = swap;
-		ncur = nnxt;
-	}
+	if (hm_add(m, m->cur, &ncur, m->start, -1, len > 0 ? t[0] : -1, false))
+		return true;
+	return len > 0 && hm_dfa_run(m, t, len, ncur);
+}
+
+void http_match_cache_limit(struct http_match *m, int states, int reuse)
+{
+	m->dfa_max =
+	        states > 0 ? states : HM_DFA_TRANS_BYTES / (m->ncls * HM_LA_N * (int)sizeof(int));
+	m->dfa_reuse = reuse >= 0 ? reuse : HM_DFA_REUSE;
 }
 
 void http_match_free(struct http_match *m)

@@ -22,6 +22,12 @@ struct http_match *http_match_new(const char *pattern, char *why, size_t whylen)
  * pattern's size. */
 bool http_match_run(struct http_match *m, const char *text, size_t len);
 
+/* At most STATES states in a run's DFA cache (0: what fits in HM_DFA_TRANS_BYTES, the
+ * default), and REUSE bytes read per state made (-1: HM_DFA_REUSE, the default) to empty
+ * a full cache rather than go on without it: for tests, so that both ways are compared
+ * with regexec as well. */
+void http_match_cache_limit(struct http_match *m, int states, int reuse);
+
 void http_match_free(struct http_match *m);
 
 #endif

@@ -7,7 +7,8 @@
  * functions run as in healthd; no transfer is made.
  *
  * Checked: the body kept never exceeds max_body; every pattern the config accepts gets
- * the one-pass matcher (http_match.c), which says what regexec says; expect_body counts as found
+ * the one-pass matcher (http_match.c), which says what regexec says, with its DFA cache as
+ * built and with one so small it is emptied or given up; expect_body counts as found
  * exactly when it occurs in the body kept (the incremental search misses nothing, finds nothing
  * false); the transfer stops only on purpose; the snippet is printable and bounded.
  *
@@ -86,6 +87,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		                                          1, &m, REG_STARTEND) == 0;
 		bool got = http_body_matches(h);
 		if (h->match == NULL || (h->bodylen <= 4096 && want != got))
+			abort();
+		/* and so does it with a DFA cache of 1-4 states, emptied whenever full or
+		 * given up for the NFA at once */
+		http_match_cache_limit(h->match, 1 + (data[0] & 3), (data[1] & 1) ? 0 : 1 << 30);
+		if (http_body_matches(h) != got)
 			abort();
 	}
 	http_snippet(h, snip, sizeof(snip));

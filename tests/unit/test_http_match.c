@@ -189,8 +189,14 @@ START_TEST(test_generated)
 				body[i] = alphabet[gen_next(sizeof(alphabet))];
 			regmatch_t rm = {.rm_so = 0, .rm_eo = (regoff_t)len};
 			bool want = regexec(&re, body, 1, &rm, REG_STARTEND) == 0;
+			/* the DFA cache as built, then one of 1-4 states, emptied whenever full
+			 * (reuse 0) or given up for the NFA at once (reuse above any body) */
+			http_match_cache_limit(m, 0, -1);
 			bool got = http_match_run(m, body, len);
-			if (want != got) {
+			http_match_cache_limit(m, 1 + (int)gen_next(4),
+			                       gen_next(2) == 0 ? 0 : 1000);
+			bool got_small = http_match_run(m, body, len);
+			if (want != got || want != got_small) {
 				char shown[80] = "";
 				for (size_t i = 0; i < len; i++) {
 					char one[8];
@@ -199,8 +205,10 @@ START_TEST(test_generated)
 					         (unsigned char)body[i]);
 					gen_add(shown, sizeof(shown), one);
 				}
-				ck_abort_msg("/%s/ against \"%s\": regexec %d, http_match %d", pat,
-				             shown, want, got);
+				ck_abort_msg(
+				        "/%s/ against \"%s\": regexec %d, http_match %d, with a "
+				        "cache of 1-4 states %d",
+				        pat, shown, want, got, got_small);
 			}
 			compared++;
 		}
