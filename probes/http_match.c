@@ -622,19 +622,28 @@ static bool hm_reads(const struct http_match *m, int s, int c)
 	return (m->sets[m->st[s].set][c >> 6] >> (c & 63) & 1) != 0;
 }
 
+/* One step: the N states of LIST read byte C, with byte AFTER next (-1: the end); the
+ * states reached, and those of the thread that starts after C, go to nxt (*NNXT of them).
+ * True when a match ends there. */
+static bool hm_step(struct http_match *m, const int *list, int n, int c, int after, int *nnxt)
+{
+	*nnxt = 0;
+	hm_next_stamp(m);
+	for (int k = 0; k < n; k++)
+		if (hm_reads(m, list[k], c) &&
+		    hm_add(m, m->nxt, nnxt, m->st[list[k]].out, c, after, c == '\n'))
+			return true;
+	/* the thread that starts after C, in the same list */
+	return hm_add(m, m->nxt, nnxt, m->start, c, after, false);
+}
+
 /* Every thread at once, from position I on, where cur holds the NCUR states reached there
  * (the thread that starts at I included). */
 static bool hm_nfa(struct http_match *m, const unsigned char *t, size_t len, size_t i, int ncur)
 {
 	for (; i < len; i++) {
-		int c = t[i], after = i + 1 < len ? t[i + 1] : -1, nnxt = 0;
-		hm_next_stamp(m);
-		for (int k = 0; k < ncur; k++)
-			if (hm_reads(m, m->cur[k], c) &&
-			    hm_add(m, m->nxt, &nnxt, m->st[m->cur[k]].out, c, after, c == '\n'))
-				return true;
-		/* the thread that starts at i + 1, in the same list */
-		if (hm_add(m, m->nxt, &nnxt, m->start, c, after, false))
+		int nnxt;
+		if (hm_step(m, m->cur, ncur, t[i], i + 1 < len ? t[i + 1] : -1, &nnxt))
 			return true;
 		int *swap = m->cur;
 		m->cur = m->nxt;
@@ -767,15 +776,9 @@ static int hm_cmp_int(const void *a, const void *b)
 static int hm_dfa_step(struct http_match *m, struct hm_dfa *d, int id, int c, int after, int *ncur,
                        bool *emptied)
 {
-	const int *list = d->pool + d->off[id];
-	int n = 0;
+	int n;
 
-	hm_next_stamp(m);
-	for (int k = 0; k < d->len[id]; k++)
-		if (hm_reads(m, list[k], c) &&
-		    hm_add(m, m->nxt, &n, m->st[list[k]].out, c, after, c == '\n'))
-			return HM_MATCHED;
-	if (hm_add(m, m->nxt, &n, m->start, c, after, false))
+	if (hm_step(m, d->pool + d->off[id], d->len[id], c, after, &n))
 		return HM_MATCHED;
 	qsort(m->nxt, (size_t)n, sizeof(*m->nxt), hm_cmp_int);
 	int built = d->built, next = hm_dfa_state(d, m->nxt, n, m->dfa_max);
@@ -795,8 +798,10 @@ static int hm_dfa_step(struct http_match *m, struct hm_dfa *d, int id, int c, in
 		hm_dfa_empty(d);
 		*emptied = true;
 		next = hm_dfa_state(d, m->nxt, n, m->dfa_max);
+		if (next >= 0)
+			return next;
 	}
-	return next >= 0 && !thrash ? next : HM_BAIL;
+	return HM_BAIL;
 }
 
 /* From position 0, where cur holds the NCUR states reached: each step looked up in the
