@@ -324,14 +324,28 @@ else
 	not_ok "(c) $NBULK services coming up cost 1-5 vtysh runs that change FRR" "counted $up"
 fi
 
-# (c2) someone removes healthd's statement by hand: the next re-assert puts it back
+# (c2) someone removes healthd's statement by hand: the next re-assert puts it back.
+# Proof that it was gone and healthd put it back: healthd writes the statement again
+# (its vtysh runs that change FRR, in vtysh.calls), and FRR then has it. A re-assert may
+# come before the first look at FRR, so not finding it missing there proves nothing.
+flip_writes() {
+	awk -v p="network $FLIP route-map" 'index($0, "configure terminal") && index($0, p) { n++ } END { print n + 0 }' \
+		"$T/vtysh.calls" 2>/dev/null
+}
+w0=$(flip_writes)
 frr_vtysh -c 'configure terminal' -c "router bgp $SPK_AS" -c 'address-family ipv4 unicast' \
 	-c "no network $FLIP" -c end >/dev/null 2>&1
 for ((i = 0; i < 50; i++)); do
-	frr_vtysh -c 'show running-config' 2>/dev/null | grep -q "^  network $FLIP route-map HEALTHD-flip-" && break
+	[ "$(flip_writes)" -gt "$w0" ] &&
+		frr_vtysh -c 'show running-config' 2>/dev/null | grep -q "^  network $FLIP route-map HEALTHD-flip-" && break
 	sleep 0.1
 done
-if [ "$i" -gt 0 ] && [ "$i" -lt 50 ]; then ok "(c2) the statement for $FLIP removed by hand is back in FRR ($((i / 10)).$((i % 10))s)"; else not_ok "(c2) the statement for $FLIP removed by hand is back in FRR" "polls: $i"; fi
+if [ "$i" -lt 50 ]; then
+	ok "(c2) the statement for $FLIP removed by hand is written again by healthd and back in FRR ($((i / 10)).$((i % 10))s)"
+else
+	not_ok "(c2) the statement for $FLIP removed by hand is written again by healthd and back in FRR" \
+		"healthd's writes of it: $w0 before the removal, $(flip_writes) now"
+fi
 if wait_peer_routes "$HEALTHY" 10; then ok "(c2) BIRD has $FLIP again"; else not_ok "(c2) BIRD has $FLIP again" "peer has: $PEER_NOW"; fi
 
 # (c3) vtysh hangs: killed at vtysh_timeout (2s), logged, and the change goes through once
