@@ -3,6 +3,8 @@
 # N services each with one check at interval 1 s, against real local servers.
 #
 #   bash bench/checks.sh [KIND...]      # KIND: tcp http https https-bundle dns floor
+#                                       # floor-http floor-http-epoll floor-http-paced
+#                                       # curl-alone curl-alone-https
 #   N=1000 DURATION=30 WARMUP=10 bash bench/checks.sh https
 #
 # tcp: against bench/listener.c (counts the connections it accepted); http, https: a GET
@@ -13,6 +15,15 @@
 # NGINX_WORKERS (default 1) sets nginx's worker_processes; dns: a SOA
 # query to Knot (counted by the answers Knot's statistics report). floor: a C loop doing
 # a bound loopback connect + close (bench/floor.c), the CPU floor of a tcp check.
+# floor-http: a C loop doing a new connection, one GET and its answer from the same nginx,
+# and close, with blocking calls (bench/floor_http.c), the CPU floor of an http check;
+# floor-http-epoll: the same, non-blocking, waiting through epoll as a daemon must;
+# floor-http-paced: floor-http-epoll with a 1 ms idle wait before each request, so that
+# each starts from a wakeup with cold caches, as checks spread over a second do;
+# curl-alone: libcurl by itself doing the same paced requests (bench/floor_curl.c), no
+# healthd and no libevent; curl-alone-https: the same over https with the system-sized
+# bundle, the TLS session resumed and the bundle parsed once into a store that every
+# connection shares, as healthd does.
 # exec: a shell command that appends a line to a file (counted by its lines); the CPU is
 # healthd's own (the spawn, the pipe, the reap), not the commands'.
 #
@@ -75,6 +86,25 @@ run_kind() {
 		cc -O2 -Wall -Wextra -o "$W/floor" "$ROOT/bench/floor.c" || return 1
 		listener_start || return 1
 		"$W/floor" "$LISTEN_PORT" 10000 | sed "s/^/| floor: connect+close, C loop (bench\/floor.c) | /; s/ | | | | |$/ | | | | | |/"
+		return
+		;;
+	floor-http | floor-http-epoll | floor-http-paced)
+		cc -O2 -Wall -Wextra -o "$W/floor_http" "$ROOT/bench/floor_http.c" || return 1
+		nginx_start || return 1
+		local how="blocking" mode=""
+		[ "$kind" = floor-http-epoll ] && how="non-blocking through epoll" mode=epoll
+		[ "$kind" = floor-http-paced ] && how="through epoll, one a ms" mode=paced
+		"$W/floor_http" "$ADDR" "$NGINX_PORT" 10000 $mode |
+			sed "s/^/| $kind: connection, GET, close, $how, C loop (bench\/floor_http.c) | /; s/ | | | | |$/ | | | | | |/"
+		return
+		;;
+	curl-alone | curl-alone-https)
+		cc -O2 -Wall -Wextra -o "$W/floor_curl" "$ROOT/bench/floor_curl.c" -lcurl -lssl -lcrypto || return 1
+		nginx_start || return 1
+		local args=("http://$ADDR:$NGINX_PORT/" 10000)
+		[ "$kind" = curl-alone-https ] && args=("https://$ADDR:$TLS_PORT/" 2000 "$W/nginx/bundle.pem")
+		"$W/floor_curl" "${args[@]}" |
+			sed "s/^/| $kind: libcurl's easy API, new connection, GET, one a ms, C loop (bench\/floor_curl.c) | /; s/ | | | | |$/ | | | | | |/"
 		return
 		;;
 	tcp) listener_start || return 1; count=listener_count ;;
