@@ -48,31 +48,6 @@ static int answer_done(const char *buf, size_t len)
 	return len >= head + strtoul(cl + 15, NULL, 10);
 }
 
-static int one_request(const struct sockaddr_in *dst, const char *req, size_t reqlen)
-{
-	char buf[4096];
-	size_t len = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok = 0;
-
-	if (fd < 0)
-		return 0;
-	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) == 0 &&
-	    send(fd, req, reqlen, MSG_NOSIGNAL) == (ssize_t)reqlen) {
-		while (len < sizeof(buf) - 1) {
-			ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-			if (r <= 0)
-				break;
-			len += (size_t)r;
-			if (answer_done(buf, len)) {
-				ok = strncmp(buf, "HTTP/1.1 200", 12) == 0;
-				break;
-			}
-		}
-	}
-	close(fd);
-	return ok;
-}
-
 /* wait until fd is ready for events (one registration, changed as the exchange goes) */
 static int wait_ready(int ep, int fd, uint32_t events, int *registered)
 {
@@ -84,25 +59,27 @@ static int wait_ready(int ep, int fd, uint32_t events, int *registered)
 	return epoll_wait(ep, &out, 1, 5000) == 1;
 }
 
-static int one_request_epoll(int ep, const struct sockaddr_in *dst, const char *req, size_t reqlen)
+/* One request on a new connection: blocking calls when ep < 0, else non-blocking ones
+ * that wait through ep for the connect's outcome and for the answer. */
+static int one_request(int ep, const struct sockaddr_in *dst, const char *req, size_t reqlen)
 {
 	char buf[4096];
 	size_t len = 0;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), ok = 0, reg = 0;
-	int err = 0;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (ep >= 0 ? SOCK_NONBLOCK : 0), 0);
+	int ok = 0, reg = 0, err = 0;
 	socklen_t errlen = sizeof(err);
 
 	if (fd < 0)
 		return 0;
 	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) != 0 &&
-	    (errno != EINPROGRESS || !wait_ready(ep, fd, EPOLLOUT, &reg) ||
+	    (ep < 0 || errno != EINPROGRESS || !wait_ready(ep, fd, EPOLLOUT, &reg) ||
 	     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen) != 0 || err != 0))
 		goto out;
 	if (send(fd, req, reqlen, MSG_NOSIGNAL) != (ssize_t)reqlen)
 		goto out;
 	while (len < sizeof(buf) - 1) {
 		ssize_t r = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
-		if (r < 0 && errno == EAGAIN) {
+		if (r < 0 && errno == EAGAIN && ep >= 0) {
 			if (!wait_ready(ep, fd, EPOLLIN, &reg))
 				break;
 			continue;
@@ -154,8 +131,7 @@ int main(int argc, char **argv)
 		struct epoll_event idle;
 		if (paced)
 			(void)epoll_wait(ep, &idle, 1, 1);
-		ok += ep >= 0 ? one_request_epoll(ep, &dst, req, (size_t)reqlen)
-		              : one_request(&dst, req, (size_t)reqlen);
+		ok += one_request(ep, &dst, req, (size_t)reqlen);
 	}
 	c1 = now(CLOCK_PROCESS_CPUTIME_ID);
 	w1 = now(CLOCK_MONOTONIC);
