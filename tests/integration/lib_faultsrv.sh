@@ -12,6 +12,8 @@
 #   status_lines                          # "SERVICE STATE ANNOUNCED REASON DETAIL" lines
 #   check_reasons TRIES "SERVICE CODE DETAIL_PART"...   # /status and `healthd status`
 #   rss_kb PID                            # VmRSS in kB
+#   fault_lab_up WHAT GOOD                # check $T/healthd.json, start the lab, $ALL up
+#   fault_lab_end                         # stop ExaBGP: healthd exits, no sanitizer report
 #
 # Not a target, ever: anything outside 127.0.0.0/8 and ::1.
 
@@ -174,6 +176,31 @@ rss_bound() {
 		RSS_GROWTH_KB=$(($1 + 256 * 1024))
 		note "healthd runs under valgrind: its queue of freed blocks counts in the RSS bound"
 	fi
+}
+
+# fault_lab_up WHAT GOOD: the lab for $T/healthd.json: the config checked, BIRD, ExaBGP
+# and healthd started, and every prefix of $ALL announced at BIRD, as ok or not_ok lines
+# ("... while its server GOOD"); RSS0 := healthd's RSS then. WHAT names the servers in
+# the lab's note. Ends the test when the config is invalid or the lab does not come up.
+fault_lab_up() {
+	if ! "$HEALTHD" check -c "$T/healthd.json" >"$T/check.out" 2>&1; then
+		not_ok "the test's config is valid" "$(head -n 5 "$T/check.out")"
+		it_finish
+		exit
+	fi
+	note "lab in $T: $1 on $SERVICE_ADDR, BGP $EXA_ADDR -> $BIRD_ADDR, control :$CTL_PORT"
+	if ! exa_lab_start "$T/healthd.json"; then
+		not_ok "ExaBGP, BIRD and healthd come up"
+		it_finish
+		exit
+	fi
+	ok "healthd (pid $HEALTHD_PID) runs under ExaBGP, session with BIRD established"
+	if wait_bird_routes "$ALL" $((15 * FAULT_S)); then
+		ok "every service announced at BIRD while its server $2 (${ELAPSED}s)"
+	else
+		not_ok "every service announced at BIRD while its server $2" "want: $ALL" "BIRD: $BIRD_NOW"
+	fi
+	RSS0=$(rss_kb "$HEALTHD_PID")
 }
 
 # fault_lab_end: stop ExaBGP, which stops healthd; ok lines when healthd exited and its

@@ -118,27 +118,9 @@ EOF
 	done
 	printf '\n\t]\n}\n'
 } >"$T/healthd.json"
-if ! "$HEALTHD" check -c "$T/healthd.json" >"$T/check.out" 2>&1; then
-	not_ok "the test's config is valid" "$(head -n 5 "$T/check.out")"
-	it_finish
-	exit
-fi
-
-note "lab in $T: services on $SERVICE_ADDR, BGP $EXA_ADDR -> $BIRD_ADDR port $BGP_PORT, control :$CTL_PORT"
-if ! exa_lab_start "$T/healthd.json"; then
-	not_ok "ExaBGP, BIRD and healthd come up"
-	it_finish
-	exit
-fi
-ok "healthd (pid $HEALTHD_PID) runs under ExaBGP, session with BIRD established"
 
 # ---------------------------------------------------------------- 1. all good
-if wait_bird_routes "$ALL" $((15 * FAULT_S)); then
-	ok "every service announced at BIRD while its server is good (${ELAPSED}s)"
-else
-	not_ok "every service announced at BIRD while its server is good" "want: $ALL" "BIRD: $BIRD_NOW"
-fi
-RSS0=$(rss_kb "$HEALTHD_PID")
+fault_lab_up services "is good"
 
 # ---------------------------------------------------------------- 2. faults
 for c in "${CASES[@]}"; do
