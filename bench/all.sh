@@ -11,7 +11,8 @@
 #               (full: also the reaction to a scripted failure and instruction counts)
 #   mix.sh      1,000 services x (tcp, http, dns) in one healthd, beside as many Python
 #               healthcheck processes as the machine holds
-#   checks.sh   full only: CPU per check by kind, against the floor of a tcp check
+#   checks.sh   full only: CPU per check by kind, against the floor of a tcp check and
+#               the paced floor of an http check; https beside libcurl alone
 #   config.sh   full only: loading a config of 20,000 services
 #   failover.sh when present: failover at a real BIRD peer (MODE is passed on; its raw
 #               samples in $OUT/failover/failover.tsv go to compare.py too)
@@ -101,8 +102,8 @@ else
 	RUN_TITLE="1, 50 and 200 services, reaction to a failure, instructions"
 	part run PARTS="load react callgrind" DURATION=20 WARMUP=5 REPS=10 SERVICES="1 50 200" PY_N=50 -- "$B/run.sh"
 	part mix N=1000 WARMUP=15 WINDOW=60 PY_STEPS="10 20 40 80 160" PY_WARMUP=10 PY_WINDOW=20 -- "$B/mix.sh"
-	part checks N=1000 DURATION=25 WARMUP=10 -- "$B/checks.sh" floor tcp http dns
-	part checks-https N=300 DURATION=20 WARMUP=8 -- "$B/checks.sh" https https-bundle https-noresume
+	part checks N=1000 DURATION=25 WARMUP=10 -- "$B/checks.sh" floor floor-http-paced tcp http dns
+	part checks-https N=300 DURATION=20 WARMUP=8 -- "$B/checks.sh" https https-bundle https-noresume curl-alone-https
 	part config N=20000 -- "$B/config.sh"
 	# /usr/bin/time's lines (healthd check's CPU, wall and peak RSS) go to stderr
 	grep '^healthd check:' "$OUT/config.log" >>"$OUT/config.md"
