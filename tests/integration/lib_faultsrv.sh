@@ -182,6 +182,7 @@ rss_bound() {
 # and healthd started, and every prefix of $ALL announced at BIRD, as ok or not_ok lines
 # ("... while its server GOOD"); RSS0 := healthd's RSS then. WHAT names the servers in
 # the lab's note. Ends the test when the config is invalid or the lab does not come up.
+# shellcheck disable=SC2034 # RSS0 is for the caller
 fault_lab_up() {
 	if ! "$HEALTHD" check -c "$T/healthd.json" >"$T/check.out" 2>&1; then
 		not_ok "the test's config is valid" "$(head -n 5 "$T/check.out")"
