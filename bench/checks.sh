@@ -79,32 +79,37 @@ config() { # config KIND FILE
 	one_check_config "$N" "$chk" "$([ "$kind" = exec ] && echo ' "allow_root_exec": true,')" >"$f"
 }
 
+# c_loop SRC LIBS LABEL ARGS...: bench/SRC.c built (linked with LIBS, split on spaces)
+# and run with ARGS; the row tail it prints (count, CPU) becomes the row LABEL.
+c_loop() {
+	local src=$1 libs=$2 label=$3
+	shift 3
+	# shellcheck disable=SC2086 # LIBS is a list of flags
+	cc -O2 -Wall -Wextra -o "$W/$src" "$ROOT/bench/$src.c" $libs || return 1
+	"$W/$src" "$@" | sed "s#^#| $label (bench/$src.c) | #; s/ | | | | |\$/ | | | | | |/"
+}
+
 run_kind() {
 	local kind=$1 count
 	case $kind in
 	floor)
-		cc -O2 -Wall -Wextra -o "$W/floor" "$ROOT/bench/floor.c" || return 1
 		listener_start || return 1
-		"$W/floor" "$LISTEN_PORT" 10000 | sed "s/^/| floor: connect+close, C loop (bench\/floor.c) | /; s/ | | | | |$/ | | | | | |/"
+		c_loop floor "" "floor: connect+close, C loop" "$LISTEN_PORT" 10000
 		return
 		;;
 	floor-http | floor-http-epoll | floor-http-paced)
-		cc -O2 -Wall -Wextra -o "$W/floor_http" "$ROOT/bench/floor_http.c" || return 1
 		nginx_start || return 1
-		local how="blocking" mode=""
-		[ "$kind" = floor-http-epoll ] && how="non-blocking through epoll" mode=epoll
-		[ "$kind" = floor-http-paced ] && how="through epoll, one a ms" mode=paced
-		"$W/floor_http" "$ADDR" "$NGINX_PORT" 10000 $mode |
-			sed "s/^/| $kind: connection, GET, close, $how, C loop (bench\/floor_http.c) | /; s/ | | | | |$/ | | | | | |/"
+		local how="blocking" mode=()
+		[ "$kind" = floor-http-epoll ] && how="non-blocking through epoll" mode=(epoll)
+		[ "$kind" = floor-http-paced ] && how="through epoll, one a ms" mode=(paced)
+		c_loop floor_http "" "$kind: connection, GET, close, $how, C loop" "$ADDR" "$NGINX_PORT" 10000 "${mode[@]}"
 		return
 		;;
 	curl-alone | curl-alone-https)
-		cc -O2 -Wall -Wextra -o "$W/floor_curl" "$ROOT/bench/floor_curl.c" -lcurl -lssl -lcrypto || return 1
 		nginx_start || return 1
 		local args=("http://$ADDR:$NGINX_PORT/" 10000)
 		[ "$kind" = curl-alone-https ] && args=("https://$ADDR:$TLS_PORT/" 2000 "$W/nginx/bundle.pem")
-		"$W/floor_curl" "${args[@]}" |
-			sed "s/^/| $kind: libcurl's easy API, new connection, GET, one a ms, C loop (bench\/floor_curl.c) | /; s/ | | | | |$/ | | | | | |/"
+		c_loop floor_curl "-lcurl -lssl -lcrypto" "$kind: libcurl's easy API, new connection, GET, one a ms, C loop" "${args[@]}"
 		return
 		;;
 	tcp) listener_start || return 1; count=listener_count ;;
