@@ -680,6 +680,16 @@ static uint32_t hm_hash(const int *list, int n)
 	return h;
 }
 
+/* State ID, whose states hash to H, into the first free slot from H on. */
+static void hm_dfa_index(struct hm_dfa *d, uint32_t h, int id)
+{
+	size_t mask = d->hcap - 1, k = h & mask;
+
+	while (d->hash[k] != 0)
+		k = (k + 1) & mask;
+	d->hash[k] = id + 1;
+}
+
 /* Room for twice the states (at most MAX), the hash made again for it. */
 static bool hm_dfa_grow(struct hm_dfa *d, int max)
 {
@@ -707,12 +717,8 @@ static bool hm_dfa_grow(struct hm_dfa *d, int max)
 	d->hash = hash;
 	d->hcap = hcap;
 	d->cap = cap;
-	for (int id = 0; id < d->nd; id++) {
-		size_t mask = hcap - 1, k = hm_hash(d->pool + d->off[id], d->len[id]) & mask;
-		while (d->hash[k] != 0)
-			k = (k + 1) & mask;
-		d->hash[k] = id + 1;
-	}
+	for (int id = 0; id < d->nd; id++)
+		hm_dfa_index(d, hm_hash(d->pool + d->off[id], d->len[id]), id);
 	return true;
 }
 
@@ -721,11 +727,10 @@ static bool hm_dfa_grow(struct hm_dfa *d, int max)
 static int hm_dfa_state(struct hm_dfa *d, const int *list, int n, int max)
 {
 	uint32_t h = hm_hash(list, n);
-	size_t mask, k;
 
 	if (d->cap > 0) {
-		mask = d->hcap - 1;
-		for (k = h & mask; d->hash[k] != 0; k = (k + 1) & mask) {
+		size_t mask = d->hcap - 1;
+		for (size_t k = h & mask; d->hash[k] != 0; k = (k + 1) & mask) {
 			int id = d->hash[k] - 1;
 			if (d->len[id] == n && (n == 0 || memcmp(d->pool + d->off[id], list,
 			                                         (size_t)n * sizeof(int)) == 0))
@@ -754,10 +759,7 @@ static int hm_dfa_state(struct hm_dfa *d, const int *list, int n, int max)
 	d->npool += (size_t)n;
 	for (int x = 0; x < d->stride; x++)
 		d->trans[(size_t)id * (size_t)d->stride + (size_t)x] = HM_UNKNOWN;
-	mask = d->hcap - 1;
-	for (k = h & mask; d->hash[k] != 0; k = (k + 1) & mask)
-		;
-	d->hash[k] = id + 1;
+	hm_dfa_index(d, h, id);
 	d->built++;
 	return id;
 }
